@@ -1,0 +1,39 @@
+# Compiler set-up shared by every target: ccache, warnings, sanitizers, the LibTorch PCH.
+
+find_program(ANKH_CCACHE ccache)
+if(ANKH_CCACHE)
+  # The precompiled header is only cacheable with these sloppiness settings.
+  set(CMAKE_CXX_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env
+      "CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime"
+      ${ANKH_CCACHE})
+endif()
+
+# Warnings apply to our code only; third-party headers come in as SYSTEM through imported targets.
+add_library(ankh_warnings INTERFACE)
+target_compile_options(ankh_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+                       -Wno-unused-parameter -Winvalid-pch)
+if(ANKH_WERROR)
+  target_compile_options(ankh_warnings INTERFACE -Werror)
+endif()
+
+if(ANKH_SANITIZE)
+  string(REPLACE "," ";" _ankh_sanitizers "${ANKH_SANITIZE}")
+  foreach(_s IN LISTS _ankh_sanitizers)
+    if(NOT _s MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "ANKH_SANITIZE: unknown sanitizer '${_s}' (address, undefined, thread, leak)")
+    endif()
+  endforeach()
+  string(REPLACE ";" "," _ankh_sanitize_flag "${_ankh_sanitizers}")
+  add_compile_options(-fsanitize=${_ankh_sanitize_flag} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${_ankh_sanitize_flag})
+endif()
+
+# One precompiled header with LibTorch and the heavy third-party headers, built once and reused
+# by every target that includes LibTorch (REUSE_FROM needs identical flags: configuration goes
+# through the generated build_config.h, never through per-target -D flags).
+function(ankh_use_pch target)
+  if(TARGET ankh_pch)
+    target_precompile_headers(${target} REUSE_FROM ankh_pch)
+  endif()
+endfunction()

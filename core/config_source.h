@@ -1,0 +1,48 @@
+// The layers a resolved config is made of: defaults < YAML file (after its `base:` chain) <
+// `section.key=value` overrides. A ConfigSource holds the file and override layers flattened to
+// dotted keys, each value remembering where it came from, so errors can name file:line.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ankh::core {
+
+struct Setting {
+  std::string value;      // scalar text (empty when null)
+  bool is_null = false;   // `key:` with no value
+  bool is_scalar = true;  // false when a list or map stands where a value belongs
+  std::string origin;     // "configs/run.yaml:12" or "command line"
+};
+
+class ConfigSource {
+ public:
+  // Reads a YAML config; files named by its `base:` key (a path or a list of paths, relative to
+  // the file) are read first, recursively, so that this file overrides them.
+  void add_file(const std::filesystem::path& file);
+  // Applies one "section.key=value" assignment; the value is read as a YAML scalar.
+  void add_override(const std::string& assignment, const std::string& origin = "command line");
+  // Sets one key directly (sweeps compose runs this way).
+  void set(const std::string& key, Setting setting);
+
+  const std::map<std::string, Setting>& settings() const { return settings_; }
+  const Setting* find(const std::string& key) const;
+  // Every file read, bases first.
+  const std::vector<std::filesystem::path>& files() const { return files_; }
+  // Problems met while reading layers (malformed assignments, `base:` misuse). They are reported
+  // together with the validation problems, so one run shows them all.
+  const IssueList& issues() const { return issues_; }
+
+ private:
+  void read_file(const std::filesystem::path& file, std::vector<std::filesystem::path>& chain);
+
+  std::map<std::string, Setting> settings_;
+  std::vector<std::filesystem::path> files_;
+  IssueList issues_;
+};
+
+}  // namespace ankh::core

@@ -1,0 +1,8 @@
+// `ankh bench`: not part of this build yet (issue 3 replaces this file).
+#include "trainer/cli/command.h"
+
+namespace ankh::cli {
+
+Action setup_bench(CLI::App& sub) { return not_implemented("bench", "issue 3"); }
+
+}  // namespace ankh::cli

@@ -1,0 +1,36 @@
+#include "trainer/model/model_config.h"
+
+namespace ankh::trainer {
+
+using core::Bounds;
+
+void ModelConfig::visit(core::FieldVisitor& v) {
+  v.section("model", "encoder–decoder architecture (T5 v1.1 / Ankh)");
+  v.field("vocab_size", vocab_size, Bounds::closed(144, 1 << 20), "embedding rows; Ankh's vocabulary has 144 ids");
+  v.field("d_model", d_model, Bounds::at_least(1), "width of the residual stream");
+  v.field("num_heads", num_heads, Bounds::at_least(1), "attention heads");
+  v.field("d_kv", d_kv, Bounds::at_least(1), "width of each attention head");
+  v.field("d_ff", d_ff, Bounds::at_least(1), "inner width of the feed-forward block");
+  v.field("encoder_layers", encoder_layers, Bounds::at_least(1), "encoder blocks");
+  v.field("decoder_layers", decoder_layers, Bounds::at_least(1), "decoder blocks");
+  v.choice("activation", activation, {"gated-gelu", "gated-silu", "relu"},
+           "feed-forward: gated GELU (tanh approximation), gated SiLU, or plain ReLU");
+  v.field("relative_buckets", relative_buckets, Bounds::at_least(2), "relative position buckets");
+  v.field("relative_max_distance", relative_max_distance, Bounds::at_least(1),
+          "distance beyond which relative positions share the last bucket");
+  v.field("dropout", dropout, Bounds::half_open(0, 1), "dropout rate (Ankh: 0)");
+  v.field("layer_norm_eps", layer_norm_eps, Bounds::above(0), "RMSNorm epsilon");
+  v.field("tie_embeddings", tie_embeddings, "share the input embedding with the LM head (Ankh: false)");
+  v.field("activation_checkpointing", activation_checkpointing,
+          "recompute each block's activations in backward to save memory");
+  v.choice("precision", precision, {"bf16", "fp32"},
+           "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
+  v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");
+}
+
+void ModelConfig::validate(core::IssueList& issues) const {
+  if (relative_buckets % 2 != 0)
+    issues.add("model.relative_buckets", "", "must be even (the encoder splits buckets by direction)");
+}
+
+}  // namespace ankh::trainer

@@ -1,0 +1,30 @@
+#include "trainer/optim/optim_config.h"
+
+namespace ankh::trainer {
+
+using core::Bounds;
+
+void OptimConfig::visit(core::FieldVisitor& v) {
+  v.section("optim", "optimizer and learning-rate schedule");
+  v.choice("name", name, {"adafactor", "adamw"}, "optimizer");
+  v.field("lr", lr, Bounds::above(0), "peak learning rate (Adafactor with relative_step ignores it)");
+  v.choice("schedule", schedule, {"constant", "inverse_sqrt", "linear", "cosine"},
+           "after linear warmup: constant, inverse square root, linear or cosine decay to max_steps");
+  v.field("warmup_steps", warmup_steps, Bounds::at_least(0), "steps of linear warmup from 0");
+  v.field("min_lr_ratio", min_lr_ratio, Bounds::closed(0, 1), "floor of linear/cosine decay, as a fraction of lr");
+  v.field("weight_decay", weight_decay, Bounds::at_least(0), "decoupled weight decay (never on norms)");
+  v.field("clip_norm", clip_norm, Bounds::at_least(0), "global gradient-norm clip (0: off)");
+  v.field("beta1", beta1, Bounds::half_open(0, 1), "AdamW first-moment decay (Adafactor: momentum when > 0)");
+  v.field("beta2", beta2, Bounds::half_open(0, 1), "AdamW second-moment decay");
+  v.field("eps", eps, Bounds::above(0), "AdamW epsilon");
+  v.field("adafactor_decay", adafactor_decay, Bounds::closed(-1, 0), "Adafactor second-moment decay exponent");
+  v.field("adafactor_clip_threshold", adafactor_clip_threshold, Bounds::above(0), "Adafactor update clipping (RMS)");
+  v.field("adafactor_relative_step", adafactor_relative_step, "Adafactor's own step size min(1e-2, 1/sqrt(step))");
+  v.field("adafactor_scale_parameter", adafactor_scale_parameter, "scale the step by the parameter RMS");
+  v.field("adafactor_eps1", adafactor_eps1, Bounds::above(0), "Adafactor regulariser of the squared gradient");
+  v.field("adafactor_eps2", adafactor_eps2, Bounds::above(0), "Adafactor floor of the parameter scale");
+}
+
+void OptimConfig::validate(core::IssueList& issues) const {}
+
+}  // namespace ankh::trainer

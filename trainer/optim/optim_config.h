@@ -1,0 +1,35 @@
+// Optimizer and learning-rate schedule (`optim:` section).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/config_fields.h"
+#include "core/error.h"
+
+namespace ankh::trainer {
+
+struct OptimConfig {
+  std::string name = "adafactor";        // adafactor | adamw
+  double lr = 1e-3;                      // peak learning rate
+  std::string schedule = "inverse_sqrt"; // constant | inverse_sqrt | linear | cosine
+  int64_t warmup_steps = 1000;
+  double min_lr_ratio = 0.0;             // linear/cosine decay floor, as a fraction of lr
+  double weight_decay = 0.0;
+  double clip_norm = 1.0;                // global gradient norm clip (0: off)
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  // Adafactor (Shazeer & Stern 2018, as T5 and Ankh used it)
+  double adafactor_decay = -0.8;
+  double adafactor_clip_threshold = 1.0;
+  bool adafactor_relative_step = false;
+  bool adafactor_scale_parameter = false;
+  double adafactor_eps1 = 1e-30;
+  double adafactor_eps2 = 1e-3;
+
+  void visit(core::FieldVisitor& v);
+  void validate(core::IssueList& issues) const;
+};
+
+}  // namespace ankh::trainer

@@ -1,0 +1,39 @@
+#include "trainer/run_config.h"
+
+namespace ankh::trainer {
+
+void RunConfig::visit(core::FieldVisitor& v) {
+  run.visit(v);
+  data.visit(v);
+  objective.visit(v);
+  model.visit(v);
+  optim.visit(v);
+  train.visit(v);
+  dist.visit(v);
+  checkpoint.visit(v);
+}
+
+void RunConfig::validate(core::IssueList& issues) const {
+  run.validate(issues);
+  data.validate(issues);
+  objective.validate(issues);
+  model.validate(issues);
+  optim.validate(issues);
+  train.validate(issues);
+  dist.validate(issues);
+  checkpoint.validate(issues);
+}
+
+RunConfig load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  core::ConfigSource source;
+  source.add_file(file);
+  for (const auto& o : overrides) source.add_override(o);
+  return core::resolve<RunConfig>(source);
+}
+
+std::string to_yaml(const RunConfig& config) {
+  RunConfig copy = config;  // visit() takes the fields by reference
+  return core::dump_yaml(copy);
+}
+
+}  // namespace ankh::trainer

@@ -1,0 +1,40 @@
+// A run config: every section, composed. `ankh train`, `ankh config`, `ankh batches`,
+// checkpoints and sweeps all read and print this one struct.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "checkpoints/checkpoint_config.h"
+#include "core/config.h"
+#include "data/data_config.h"
+#include "trainer/dist/dist_config.h"
+#include "trainer/model/model_config.h"
+#include "trainer/optim/optim_config.h"
+#include "trainer/train_config.h"
+
+namespace ankh::trainer {
+
+struct RunConfig {
+  RunSettings run;
+  data::DataConfig data;
+  data::ObjectiveConfig objective;
+  ModelConfig model;
+  OptimConfig optim;
+  TrainConfig train;
+  DistConfig dist;
+  ckpt::CheckpointConfig checkpoint;
+
+  void visit(core::FieldVisitor& v);
+  // Section checks plus the ones that span sections.
+  void validate(core::IssueList& issues) const;
+};
+
+// defaults < `file` (after its base chain) < `overrides` ("section.key=value"), validated.
+RunConfig load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+// Resolved config as YAML (what `ankh config` prints and checkpoints store).
+std::string to_yaml(const RunConfig& config);
+
+}  // namespace ankh::trainer

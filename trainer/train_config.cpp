@@ -1,0 +1,37 @@
+#include "trainer/train_config.h"
+
+namespace ankh::trainer {
+
+using core::Bounds;
+
+void RunSettings::visit(core::FieldVisitor& v) {
+  v.section("run", "where the run lives and its seed");
+  v.field("dir", dir, "run directory: checkpoints/, logs/, metrics.jsonl, config.yaml");
+  v.field("seed", seed, Bounds::closed(0, 9007199254740992.0), "seed of initialisation, sample order, crops and masks");
+}
+
+void RunSettings::validate(core::IssueList& issues) const {
+  if (dir.empty()) issues.add("run.dir", "", "must not be empty");
+}
+
+void TrainConfig::visit(core::FieldVisitor& v) {
+  v.section("train", "training loop");
+  v.field("global_batch", global_batch, Bounds::at_least(1), "sequences per optimizer step over all ranks");
+  v.field("micro_batch", micro_batch, Bounds::at_least(1), "sequences per forward/backward pass on one rank");
+  v.field("max_steps", max_steps, Bounds::at_least(1), "optimizer steps to train");
+  v.field("eval_every", eval_every, Bounds::at_least(0), "validate every N steps (0: never)");
+  v.field("eval_batches", eval_batches, Bounds::at_least(1), "global batches of the valid split per validation");
+  v.field("log_every", log_every, Bounds::at_least(1), "write metrics every N steps");
+  v.field("max_skipped_steps", max_skipped_steps, Bounds::at_least(1),
+          "stop after this many consecutive steps with a non-finite loss or gradient");
+  v.field("peak_flops", peak_flops, Bounds::at_least(0),
+          "peak FLOP/s of one device for model FLOP utilisation (0: measure a matmul at start)");
+}
+
+void TrainConfig::validate(core::IssueList& issues) const {
+  if (global_batch % micro_batch != 0)
+    issues.add("train.global_batch", "",
+               "must be a multiple of train.micro_batch (" + std::to_string(micro_batch) + ")");
+}
+
+}  // namespace ankh::trainer

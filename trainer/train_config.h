@@ -1,0 +1,34 @@
+// The training loop (`train:` section) and the run itself (`run:` section).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/config_fields.h"
+#include "core/error.h"
+
+namespace ankh::trainer {
+
+struct RunSettings {
+  std::string dir = "runs/default";  // checkpoints, logs and metrics go here
+  int64_t seed = 1234;
+
+  void visit(core::FieldVisitor& v);
+  void validate(core::IssueList& issues) const;
+};
+
+struct TrainConfig {
+  int64_t global_batch = 1024;  // sequences per optimizer step, over all ranks
+  int64_t micro_batch = 16;     // sequences per forward/backward on one rank
+  int64_t max_steps = 100000;
+  int64_t eval_every = 1000;    // 0: no periodic validation
+  int64_t eval_batches = 50;    // global batches of the valid split per evaluation
+  int64_t log_every = 10;
+  int64_t max_skipped_steps = 10;  // consecutive non-finite steps before giving up
+  double peak_flops = 0;           // per device, for model FLOP utilisation (0: measure at start)
+
+  void visit(core::FieldVisitor& v);
+  void validate(core::IssueList& issues) const;
+};
+
+}  // namespace ankh::trainer
