@@ -1,8 +1,18 @@
-// `ankh bench`: not part of this build yet (issue 3 replaces this file).
+// `ankh bench NAME [options]`: one subcommand per benchmark (trainer/bench/).
+#include "trainer/bench/benchmark.h"
 #include "trainer/cli/command.h"
 
 namespace ankh::cli {
 
-Action setup_bench(CLI::App& sub) { return not_implemented("bench", "issue 3"); }
+Action setup_bench(CLI::App& sub) {
+  sub.require_subcommand(1);
+  auto chosen = std::make_shared<Action>();
+  for (const auto& b : bench::benchmarks()) {
+    CLI::App* app = sub.add_subcommand(b.name, b.summary);
+    Action a = b.setup(*app);
+    app->callback([chosen, a]() { *chosen = a; });
+  }
+  return [chosen]() { return (*chosen)(); };
+}
 
 }  // namespace ankh::cli
