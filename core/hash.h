@@ -33,6 +33,9 @@ inline uint64_t hash_bytes(std::string_view bytes, uint64_t seed = 0) {
   return mix64(h);
 }
 
+// 128-bit product for Lemire's method; __extension__ keeps -Wpedantic quiet about the GCC type.
+__extension__ typedef unsigned __int128 uint128_ext;
+
 // A small counter-based generator: seeded from hashes, cheap to create per sample.
 class SplitMix64 {
  public:
@@ -47,12 +50,12 @@ class SplitMix64 {
   // Uniform in [0, n) without modulo bias (Lemire's method).
   uint64_t below(uint64_t n) {
     if (n <= 1) return 0;
-    unsigned __int128 m = static_cast<unsigned __int128>(next()) * n;
+    uint128_ext m = static_cast<uint128_ext>(next()) * n;
     uint64_t low = static_cast<uint64_t>(m);
     if (low < n) {
       const uint64_t threshold = (0 - n) % n;
       while (low < threshold) {
-        m = static_cast<unsigned __int128>(next()) * n;
+        m = static_cast<uint128_ext>(next()) * n;
         low = static_cast<uint64_t>(m);
       }
     }
