@@ -1,4 +1,4 @@
-// Optimizer and learning-rate schedule (`optim:` section).
+// Optimizer and learning-rate schedule (`optim:` section). See docs/optim.md.
 #pragma once
 
 #include <cstdint>
@@ -17,10 +17,13 @@ struct OptimConfig {
   double min_lr_ratio = 0.0;             // linear/cosine decay floor, as a fraction of lr
   double weight_decay = 0.0;
   double clip_norm = 1.0;                // global gradient norm clip (0: off)
+  // AdamW
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  // Adafactor (Shazeer & Stern 2018, as T5 and Ankh used it)
+  // Adafactor (Shazeer & Stern 2018, as T5 and Ankh used it). Its momentum has its own key because
+  // T5/Ankh ran Adafactor WITHOUT a first moment, while AdamW wants beta1 = 0.9.
+  double adafactor_beta1 = 0.0;          // 0: no first moment (saves one parameter-sized buffer)
   double adafactor_decay = -0.8;
   double adafactor_clip_threshold = 1.0;
   bool adafactor_relative_step = false;
