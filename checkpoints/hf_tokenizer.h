@@ -1,0 +1,33 @@
+// Tokenizer files for a Hugging Face export, for a character-level vocabulary such as Ankh's
+// (the checkpoints library does not depend on data/: the caller passes data::vocabulary()).
+//
+// `tokenizer.json` is a `tokenizers` WordLevel model over the tokens, so that
+// `transformers.AutoTokenizer` loads it as a PreTrainedTokenizerFast without sentencepiece:
+// whitespace is dropped, every other character is one token ("MKV" and "M K V" both give
+// M K V), tokens spelled <...> are special (matched whole: "<extra_id_0>"), unknown characters
+// become <unk>, and a post-processor appends </s> like Ankh's tokenizer.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ankh::ckpt {
+
+struct TokenizerSpec {
+  std::vector<std::string> tokens;  // by id
+  std::string pad = "<pad>";
+  std::string eos = "</s>";
+  std::string unk = "<unk>";
+};
+
+// CheckpointError when the tokens repeat, a token is neither one character nor <...>, or
+// pad/eos/unk are not among them.
+void validate(const TokenizerSpec& spec);
+
+nlohmann::json tokenizer_json(const TokenizerSpec& spec);
+nlohmann::json tokenizer_config_json(const TokenizerSpec& spec);
+nlohmann::json special_tokens_map_json(const TokenizerSpec& spec);
+
+}  // namespace ankh::ckpt

@@ -1,0 +1,386 @@
+#include "checkpoints/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/strings.h"
+
+namespace ankh::ckpt {
+
+namespace fs = std::filesystem;
+using core::CheckpointError;
+using core::IoError;
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors data is little-endian, stored as in memory");
+
+namespace {
+
+// The reference implementation refuses headers above 100 MB; so do we (a corrupt length field
+// must not make us allocate gigabytes).
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+// Reads and writes go in pieces of this size: the kernel caps one call near 2 GiB anyway, and a
+// piece that fits the cache is hashed while still hot.
+constexpr uint64_t kChunkBytes = uint64_t{64} << 20;
+
+struct DtypeName {
+  torch::ScalarType type;
+  const char* name;
+};
+constexpr DtypeName kDtypes[] = {
+    {torch::kFloat64, "F64"}, {torch::kFloat32, "F32"}, {torch::kFloat16, "F16"}, {torch::kBFloat16, "BF16"},
+    {torch::kInt64, "I64"},   {torch::kInt32, "I32"},   {torch::kInt16, "I16"},   {torch::kInt8, "I8"},
+    {torch::kUInt8, "U8"},    {torch::kBool, "BOOL"},
+};
+
+std::string known_dtypes() {
+  std::vector<std::string> names;
+  for (const auto& d : kDtypes) names.emplace_back(d.name);
+  return core::join(names, ", ");
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+void write_all(int fd, const void* data, uint64_t size, const fs::path& path) {
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd, p, std::min(size, kChunkBytes));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      throw IoError(std::string("write failed: ") + std::strerror(err), path.string(),
+                    err == ENOSPC ? "the disk is full: free space or choose another run.dir" : "");
+    }
+    p += n;
+    size -= static_cast<uint64_t>(n);
+  }
+}
+
+// An fd closed on scope exit (exceptions included).
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+torch::Tensor cpu_contiguous(const torch::Tensor& t) {
+  torch::Tensor out = t.detach();
+  if (!out.device().is_cpu()) out = out.to(torch::kCPU);
+  return out.contiguous();
+}
+
+uint64_t nbytes_of(const torch::Tensor& t) { return static_cast<uint64_t>(t.numel()) * t.element_size(); }
+
+}  // namespace
+
+std::string safetensors_dtype(torch::ScalarType type) {
+  for (const auto& d : kDtypes)
+    if (d.type == type) return d.name;
+  throw CheckpointError(std::string("tensors of type ") + c10::toString(type) + " cannot be stored in safetensors files",
+                        "", "supported: " + known_dtypes());
+}
+
+std::optional<torch::ScalarType> parse_safetensors_dtype(std::string_view name) {
+  for (const auto& d : kDtypes)
+    if (name == d.name) return d.type;
+  return std::nullopt;
+}
+
+NamedTensors snapshot_to_cpu(const NamedTensors& tensors) {
+  NamedTensors out;
+  for (const auto& [name, t] : tensors) {
+    if (!t.defined()) throw CheckpointError("tensor '" + name + "' is undefined", "checkpoint snapshot");
+    torch::Tensor d = t.detach();
+    // .to(kCPU) of a device tensor is already a fresh copy; a CPU tensor must be cloned.
+    out.emplace(name, d.device().is_cpu() ? d.clone(torch::MemoryFormat::Contiguous) : d.to(torch::kCPU).contiguous());
+  }
+  return out;
+}
+
+FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors, const Metadata& metadata) {
+  // Header first: it fixes every offset. Tensors are laid out in name order, without gaps.
+  std::vector<torch::Tensor> data;
+  data.reserve(tensors.size());
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    if (name.empty() || name == "__metadata__")
+      throw CheckpointError("invalid tensor name '" + name + "'", path.string(), "names must be non-empty and not __metadata__");
+    if (!tensor.defined()) throw CheckpointError("tensor '" + name + "' is undefined", path.string());
+    torch::Tensor t = cpu_contiguous(tensor);
+    const uint64_t bytes = nbytes_of(t);
+    header[name] = {{"dtype", safetensors_dtype(t.scalar_type())},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    data.push_back(std::move(t));
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
+  const uint64_t header_len = text.size();
+
+  core::AtomicFile file(path);
+  Xxh64 hash;
+  uint64_t written = 0;
+  {
+    Fd out{::open(file.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
+    if (out.fd < 0) throw IoError(std::string("cannot create file: ") + std::strerror(errno), file.temp_path().string());
+    auto put = [&](const void* bytes, uint64_t size) {
+      write_all(out.fd, bytes, size, path);
+      // Hash in cache-sized pieces right after writing them (the data is still hot).
+      hash.update(bytes, size);
+      written += size;
+    };
+    unsigned char len_bytes[8];
+    std::memcpy(len_bytes, &header_len, 8);
+    put(len_bytes, 8);
+    put(text.data(), header_len);
+    for (const auto& t : data) {
+      const auto* p = static_cast<const char*>(t.data_ptr());
+      for (uint64_t left = nbytes_of(t); left > 0;) {
+        const uint64_t n = std::min(left, kChunkBytes);
+        put(p, n);
+        p += n;
+        left -= n;
+      }
+    }
+    if (::fsync(out.fd) != 0) throw IoError(std::string("fsync failed: ") + std::strerror(errno), path.string());
+    const int fd = out.fd;
+    out.fd = -1;
+    if (::close(fd) != 0) throw IoError(std::string("close failed: ") + std::strerror(errno), path.string());
+  }
+  file.commit();
+  return {written, hash.digest()};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+SafetensorsReader::SafetensorsReader(fs::path path) : path_(std::move(path)) {
+  const std::string where = path_.string();
+  auto fail = [&](const std::string& what, const std::string& hint) { return CheckpointError(what, where, hint); };
+  const std::string truncated_hint = "the file is incomplete (an interrupted copy or write?): copy it again or use another checkpoint";
+
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
+    const int err = errno;
+    throw CheckpointError(std::string("cannot open safetensors file: ") + std::strerror(err), where,
+                          err == ENOENT ? "check the path" : "");
+  }
+  // From here on the destructor will not run if we throw: close explicitly.
+  try {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) throw IoError(std::string("cannot stat: ") + std::strerror(errno), where);
+    if (!S_ISREG(st.st_mode)) throw fail("not a regular file", "give the path of a .safetensors file");
+    file_size_ = static_cast<uint64_t>(st.st_size);
+    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint only: ignore failure
+
+    if (file_size_ < 8)
+      throw fail("file is truncated: " + std::to_string(file_size_) + " bytes, but a safetensors file starts with an 8-byte header length",
+                 truncated_hint);
+    uint64_t header_len = 0;
+    read_exact(&header_len, 8, 0, "header length");
+    if (header_len > file_size_ - 8)
+      throw fail("header length " + std::to_string(header_len) + " runs past the end of the file (" + std::to_string(file_size_) +
+                     " bytes)",
+                 header_len > kMaxHeaderBytes ? "this is not a safetensors file" : truncated_hint);
+    if (header_len > kMaxHeaderBytes)
+      throw fail("header length " + std::to_string(header_len) + " exceeds the 100 MB limit of the format",
+                 "this is not a safetensors file");
+    data_start_ = 8 + header_len;
+    prefix_.resize(data_start_);
+    std::memcpy(prefix_.data(), &header_len, 8);
+    read_exact(prefix_.data() + 8, header_len, 8, "header");
+
+    nlohmann::json header;
+    try {
+      header = nlohmann::json::parse(prefix_.begin() + 8, prefix_.end());
+    } catch (const nlohmann::json::parse_error& e) {
+      throw fail(std::string("header is not valid JSON: ") + e.what(), "the file is corrupt or not a safetensors file");
+    }
+    if (!header.is_object()) throw fail("header is not a JSON object", "the file is corrupt or not a safetensors file");
+
+    const uint64_t data_size = file_size_ - data_start_;
+    std::vector<std::pair<const std::string*, const TensorInfo*>> by_offset;
+    for (auto it = header.begin(); it != header.end(); ++it) {
+      const std::string& name = it.key();
+      const nlohmann::json& entry = it.value();
+      if (name == "__metadata__") {
+        if (!entry.is_object()) throw fail("__metadata__ is not an object of strings", "");
+        for (auto m = entry.begin(); m != entry.end(); ++m) {
+          if (!m.value().is_string()) throw fail("__metadata__ value of '" + m.key() + "' is not a string", "");
+          metadata_[m.key()] = m.value().get<std::string>();
+        }
+        continue;
+      }
+      const std::string tensor = "tensor '" + name + "': ";
+      if (!entry.is_object()) throw fail(tensor + "header entry is not an object", "");
+      const auto dtype = entry.find("dtype");
+      const auto shape = entry.find("shape");
+      const auto offsets = entry.find("data_offsets");
+      if (dtype == entry.end() || shape == entry.end() || offsets == entry.end())
+        throw fail(tensor + "header entry lacks dtype, shape or data_offsets", "");
+      if (!dtype->is_string()) throw fail(tensor + "dtype is not a string", "");
+      TensorInfo info;
+      info.dtype_name = dtype->get<std::string>();
+      const auto type = parse_safetensors_dtype(info.dtype_name);
+      if (!type) throw fail(tensor + "unknown dtype '" + info.dtype_name + "'", "supported: " + known_dtypes());
+      info.dtype = *type;
+
+      if (!shape->is_array()) throw fail(tensor + "shape is not an array", "");
+      uint64_t expected = c10::elementSize(info.dtype);
+      for (const auto& d : *shape) {
+        if (!d.is_number_unsigned()) throw fail(tensor + "shape " + shape->dump() + " has a negative or non-integer size", "");
+        const uint64_t size = d.get<uint64_t>();
+        if (size > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(expected, size, &expected))
+          throw fail(tensor + "shape " + shape->dump() + " is too large", "the file is corrupt");
+        info.shape.push_back(static_cast<int64_t>(size));
+      }
+      if (!offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
+          !(*offsets)[1].is_number_unsigned())
+        throw fail(tensor + "data_offsets " + offsets->dump() + " is not a pair of non-negative integers", "");
+      info.begin = (*offsets)[0].get<uint64_t>();
+      info.end = (*offsets)[1].get<uint64_t>();
+      if (info.end < info.begin)
+        throw fail(tensor + "data_offsets " + offsets->dump() + " end before they begin", "the file is corrupt");
+      if (info.bytes() != expected)
+        throw fail(tensor + "data_offsets " + offsets->dump() + " hold " + std::to_string(info.bytes()) + " bytes but shape " +
+                       shape_text(info.shape) + " of " + info.dtype_name + " needs " + std::to_string(expected),
+                   "the file is corrupt");
+      if (info.end > data_size)
+        throw fail(tensor + "data ends at byte " + std::to_string(info.end) + " of the data section, but the file holds only " +
+                       std::to_string(data_size) + " bytes of data (truncated file or offsets out of range)",
+                   info.begin <= data_size ? truncated_hint : "the offsets are out of range: the file is corrupt");
+      auto [pos, inserted] = tensors_.emplace(name, std::move(info));
+      by_offset.emplace_back(&pos->first, &pos->second);
+    }
+
+    // The data section is exactly the tensors, back to back: no overlap, no gap, nothing after.
+    std::stable_sort(by_offset.begin(), by_offset.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(a.second->begin, a.second->end) < std::make_pair(b.second->begin, b.second->end);
+    });
+    uint64_t covered = 0;
+    const std::string* previous = nullptr;
+    for (const auto& [name, info] : by_offset) {
+      if (info->begin < covered)
+        throw fail("tensor '" + *name + "' overlaps tensor '" + *previous + "' (bytes " + std::to_string(info->begin) + ".." +
+                       std::to_string(covered) + " of the data section)",
+                   "the file is corrupt");
+      if (info->begin > covered)
+        throw fail("gap of " + std::to_string(info->begin - covered) + " bytes before tensor '" + *name + "' in the data section",
+                   "the file is corrupt");
+      covered = info->end;
+      previous = name;
+    }
+    if (covered != data_size)
+      throw fail(std::to_string(data_size - covered) + " bytes after the last tensor's data", "the file is corrupt");
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
+}
+
+SafetensorsReader::~SafetensorsReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+SafetensorsReader::SafetensorsReader(SafetensorsReader&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      file_size_(other.file_size_),
+      data_start_(other.data_start_),
+      prefix_(std::move(other.prefix_)),
+      tensors_(std::move(other.tensors_)),
+      metadata_(std::move(other.metadata_)) {}
+
+SafetensorsReader& SafetensorsReader::operator=(SafetensorsReader&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    file_size_ = other.file_size_;
+    data_start_ = other.data_start_;
+    prefix_ = std::move(other.prefix_);
+    tensors_ = std::move(other.tensors_);
+    metadata_ = std::move(other.metadata_);
+  }
+  return *this;
+}
+
+std::vector<std::string> SafetensorsReader::names() const {
+  std::vector<std::string> out;
+  out.reserve(tensors_.size());
+  for (const auto& entry : tensors_) out.push_back(entry.first);
+  return out;
+}
+
+const TensorInfo& SafetensorsReader::info(const std::string& name) const {
+  const auto it = tensors_.find(name);
+  if (it == tensors_.end()) {
+    const auto near = core::nearest(name, names());
+    throw CheckpointError("no tensor '" + name + "' in this file", path_.string(),
+                          near ? "did you mean '" + *near + "'?" : std::to_string(tensors_.size()) + " tensors in the file");
+  }
+  return it->second;
+}
+
+void SafetensorsReader::read_exact(void* dst, uint64_t size, uint64_t offset, const std::string& what) const {
+  auto* p = static_cast<char*>(dst);
+  while (size > 0) {
+    const ssize_t n = ::pread(fd_, p, std::min(size, kChunkBytes), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw IoError("cannot read " + what + ": " + std::strerror(errno), path_.string());
+    if (n == 0)
+      throw CheckpointError("file is truncated: reading " + what + " hit the end of the file", path_.string(),
+                            "the file shrank after it was opened: is something else writing it?");
+    p += n;
+    size -= static_cast<uint64_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+}
+
+torch::Tensor SafetensorsReader::load(const std::string& name) const {
+  const TensorInfo& ti = info(name);
+  torch::Tensor t = torch::empty(ti.shape, torch::TensorOptions().dtype(ti.dtype));
+  read_exact(t.data_ptr(), ti.bytes(), data_start_ + ti.begin, "tensor '" + name + "'");
+  return t;
+}
+
+NamedTensors SafetensorsReader::load_all(Xxh64* file_hash) const {
+  std::vector<const std::pair<const std::string, TensorInfo>*> order;
+  for (const auto& entry : tensors_) order.push_back(&entry);
+  std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->second.begin < b->second.begin; });
+  if (file_hash) file_hash->update(prefix_);
+  NamedTensors out;
+  for (const auto* entry : order) {
+    const TensorInfo& ti = entry->second;
+    torch::Tensor t = torch::empty(ti.shape, torch::TensorOptions().dtype(ti.dtype));
+    auto* p = static_cast<char*>(t.data_ptr());
+    // Chunked so that each piece is hashed while it is still in the cache.
+    for (uint64_t done = 0; done < ti.bytes();) {
+      const uint64_t n = std::min(ti.bytes() - done, kChunkBytes);
+      read_exact(p + done, n, data_start_ + ti.begin + done, "tensor '" + entry->first + "'");
+      if (file_hash) file_hash->update(p + done, n);
+      done += n;
+    }
+    out.emplace(entry->first, std::move(t));
+  }
+  return out;
+}
+
+}  // namespace ankh::ckpt
