@@ -1,5 +1,7 @@
 #include "trainer/model/model_config.h"
 
+#include "trainer/model/attention.h"
+
 namespace ankh::trainer {
 
 using core::Bounds;
@@ -23,6 +25,9 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   v.field("tie_embeddings", tie_embeddings, "share the input embedding with the LM head (Ankh: false)");
   v.field("activation_checkpointing", activation_checkpointing,
           "recompute each block's activations in backward to save memory");
+  v.choice("attention", attention, {"auto", "plain", "sdpa"},
+           "attention kernel: plain matmul/softmax, LibTorch's scaled_dot_product_attention (>= 2.1), "
+           "or auto (sdpa on CUDA where this build has it, plain otherwise)");
   v.choice("precision", precision, {"bf16", "fp32"},
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");
@@ -31,6 +36,9 @@ void ModelConfig::visit(core::FieldVisitor& v) {
 void ModelConfig::validate(core::IssueList& issues) const {
   if (relative_buckets % 2 != 0)
     issues.add("model.relative_buckets", "", "must be even (the encoder splits buckets by direction)");
+  if (attention == "sdpa" && !model::sdpa_available())
+    issues.add("model.attention", "", "sdpa needs LibTorch >= 2.1; this build has an older LibTorch",
+               "use model.attention=auto or plain");
 }
 
 }  // namespace ankh::trainer

@@ -1,0 +1,188 @@
+// The model on a GPU: bf16 autocast against fp32, scaled_dot_product_attention against the plain
+// path, activation checkpointing under autocast, device-independent initialisation, and the
+// activation memory estimate against the caching allocator's count. Skips without CUDA.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <torch/cuda.h>
+#include <torch/torch.h>
+
+#include "ankh/build_config.h"
+#include "data/vocab.h"
+#include "trainer/model/attention.h"
+#include "trainer/model/loss.h"
+#include "trainer/model/model_stats.h"
+#include "trainer/model/precision.h"
+#include "trainer/model/t5_model.h"
+
+#if ANKH_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
+
+namespace ankh::trainer::model {
+namespace {
+
+#define REQUIRE_CUDA() \
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device"
+
+const torch::Device kCuda(torch::kCUDA, 0);
+
+ModelConfig config(const std::string& attention = "plain") {
+  ModelConfig c;
+  c.d_model = 256;
+  c.num_heads = 4;
+  c.d_kv = 64;
+  c.d_ff = 512;
+  c.encoder_layers = 4;
+  c.decoder_layers = 2;
+  c.precision = "bf16";
+  c.attention = attention;
+  return c;
+}
+
+data::Batch batch(int64_t rows, int64_t enc_len, int64_t dec_len) {
+  torch::manual_seed(3);
+  data::Batch b;
+  const auto ids = torch::TensorOptions().dtype(torch::kLong);
+  b.input_ids = torch::randint(data::kFirstResidue, data::kFirstResidue + 20, {rows, enc_len}, ids);
+  b.attention_mask = torch::ones({rows, enc_len}, ids);
+  b.attention_mask[0].slice(0, enc_len / 2).fill_(0);
+  b.labels = torch::randint(data::kFirstResidue, data::kVocabSize, {rows, dec_len}, ids);
+  b.decoder_input_ids = torch::cat({torch::zeros({rows, 1}, ids), b.labels.slice(1, 0, dec_len - 1)}, 1);
+  b.decoder_attention_mask = torch::ones({rows, dec_len}, ids);
+  b.input_ids = b.input_ids.to(kCuda);
+  b.attention_mask = b.attention_mask.to(kCuda);
+  b.labels = b.labels.to(kCuda);
+  b.decoder_input_ids = b.decoder_input_ids.to(kCuda);
+  b.decoder_attention_mask = b.decoder_attention_mask.to(kCuda);
+  return b;
+}
+
+struct StepResult {
+  double loss = 0;
+  std::map<std::string, torch::Tensor> grads;
+};
+
+StepResult train_step(const ModelConfig& c, bool autocast, const data::Batch& b) {
+  T5Model m(c);
+  m->init_weights(1);
+  m->to(kCuda);
+  m->train();
+  torch::Tensor loss;
+  {
+    AutocastGuard guard({autocast, torch::kBFloat16});
+    loss = loss_terms(m->forward(b), b.labels).loss_sum / static_cast<double>(b.labels.numel());
+  }
+  loss.backward();
+  StepResult r;
+  r.loss = loss.item<double>();
+  for (auto& p : m->named_parameters()) {
+    EXPECT_EQ(p.value().scalar_type(), torch::kFloat) << "master weights stay fp32: " << p.key();
+    EXPECT_EQ(p.value().grad().scalar_type(), torch::kFloat) << p.key();
+    r.grads[p.key()] = p.value().grad().to(torch::kCPU);
+  }
+  return r;
+}
+
+double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a - b).norm().item<double>() / std::max(1e-12, b.norm().item<double>());
+}
+
+TEST(ModelCuda, Bf16AutocastTracksFp32) {
+  REQUIRE_CUDA();
+  const data::Batch b = batch(4, 128, 40);
+  const StepResult fp32 = train_step(config(), false, b), bf16 = train_step(config(), true, b);
+  EXPECT_NEAR(bf16.loss, fp32.loss, 0.02 * fp32.loss);
+  for (const auto& [name, grad] : fp32.grads) EXPECT_LT(relative_difference(bf16.grads.at(name), grad), 0.1) << name;
+}
+
+TEST(ModelCuda, SdpaMatchesThePlainPath) {
+  REQUIRE_CUDA();
+  if (!sdpa_available()) GTEST_SKIP() << "LibTorch without scaled_dot_product_attention";
+  const data::Batch b = batch(4, 128, 40);
+  for (bool autocast : {false, true}) {
+    const StepResult plain = train_step(config("plain"), autocast, b), sdpa = train_step(config("sdpa"), autocast, b);
+    EXPECT_NEAR(sdpa.loss, plain.loss, (autocast ? 1e-2 : 1e-5) * plain.loss);
+    for (const auto& [name, grad] : plain.grads)
+      EXPECT_LT(relative_difference(sdpa.grads.at(name), grad), autocast ? 0.05 : 1e-4) << name << " autocast=" << autocast;
+  }
+}
+
+TEST(ModelCuda, CheckpointingMatchesUnderAutocast) {
+  REQUIRE_CUDA();
+  const data::Batch b = batch(4, 128, 40);
+  for (const char* attention : {"plain", "auto"}) {
+    ModelConfig c = config(attention);
+    const StepResult plain = train_step(c, true, b);
+    c.activation_checkpointing = true;
+    const StepResult checkpointed = train_step(c, true, b);
+    EXPECT_NEAR(checkpointed.loss, plain.loss, 1e-6 * plain.loss);
+    for (const auto& [name, grad] : plain.grads)
+      EXPECT_LT(relative_difference(checkpointed.grads.at(name), grad), 1e-3) << name << " " << attention;
+  }
+}
+
+TEST(ModelCuda, InitialisationDoesNotDependOnTheDevice) {
+  REQUIRE_CUDA();
+  T5Model cpu(config()), gpu(config());
+  gpu->to(kCuda);
+  cpu->init_weights(5);
+  gpu->init_weights(5);
+  auto g = gpu->named_parameters();
+  for (const auto& p : cpu->named_parameters()) EXPECT_TRUE(torch::equal(p.value(), g[p.key()].to(torch::kCPU))) << p.key();
+}
+
+#if ANKH_TORCH_CUDA
+double allocated(bool peak) {
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(0);
+  return static_cast<double>(peak ? stats.allocated_bytes[0].peak : stats.allocated_bytes[0].current);
+}
+
+// Activation memory, measured: the allocator's peak over forward + backward, less what was there
+// before (weights, batch) and less the gradients backward creates.
+double measured_activations(const ModelConfig& c, int64_t rows, int64_t enc_len, int64_t dec_len) {
+  T5Model m(c);
+  m->init_weights(1);
+  m->to(kCuda);
+  m->train();
+  data::Batch b = batch(rows, enc_len, dec_len);
+  b.attention_mask.fill_(1);
+  torch::cuda::synchronize();
+  const double before = allocated(false);
+  c10::cuda::CUDACachingAllocator::resetPeakStats(0);
+  torch::Tensor loss;
+  {
+    AutocastGuard guard(autocast_for(c, kCuda));
+    loss = loss_terms(m->forward(b), b.labels).loss_sum;
+  }
+  loss.backward();
+  torch::cuda::synchronize();
+  return allocated(true) - before - 4.0 * static_cast<double>(count_parameters(c).total);
+}
+
+TEST(ModelCuda, ActivationMemoryEstimateIsCloseToTheAllocator) {
+  REQUIRE_CUDA();
+  for (bool checkpointing : {false, true}) {
+    ModelConfig c = config("plain");
+    c.d_model = 512;
+    c.num_heads = 8;
+    c.d_ff = 2048;
+    c.encoder_layers = 8;
+    c.decoder_layers = 4;
+    c.activation_checkpointing = checkpointing;
+    const int64_t rows = 8, le = 256, ld = 103;
+    const double measured = measured_activations(c, rows, le, ld);
+    const double estimated = estimate_memory(c, "adafactor", le, ld).activations_per_token * static_cast<double>(rows * le);
+    std::printf("activations (checkpointing %d): measured %.1f MiB, estimated %.1f MiB, ratio %.2f\n", checkpointing,
+                measured / 1048576, estimated / 1048576, estimated / measured);
+    EXPECT_GT(estimated / measured, 0.6) << "checkpointing=" << checkpointing;
+    EXPECT_LT(estimated / measured, 1.6) << "checkpointing=" << checkpointing;
+  }
+}
+#endif
+
+}  // namespace
+}  // namespace ankh::trainer::model

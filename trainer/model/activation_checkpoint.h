@@ -1,0 +1,24 @@
+// Activation checkpointing for one block. LibTorch's C++ API has no torch.utils.checkpoint, so
+// this is the reentrant variant written as an autograd node: forward runs the block without
+// recording a graph; backward re-runs it with the saved inputs (same RNG and autocast state) and
+// back-propagates through that fresh graph. The block's parameters receive their gradients
+// through their usual AccumulateGrad nodes, so gradient hooks (the data-parallel reducer) fire
+// exactly as without checkpointing.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace ankh::trainer::model {
+
+// One output tensor from some input tensors (and whatever parameters the function uses).
+using BlockFunction = std::function<torch::Tensor(const std::vector<torch::Tensor>&)>;
+
+// fn(inputs), keeping only `inputs` for backward. preserve_rng: restore the CPU and CUDA RNG
+// states for the recomputation (needed when the block uses dropout). Without grad mode this is
+// just fn(inputs).
+torch::Tensor checkpoint(BlockFunction fn, const std::vector<torch::Tensor>& inputs, bool preserve_rng);
+
+}  // namespace ankh::trainer::model

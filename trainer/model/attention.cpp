@@ -1,0 +1,88 @@
+#include "trainer/model/attention.h"
+
+#include <torch/version.h>
+
+#include "core/error.h"
+#include "trainer/model/relative_position.h"
+
+// scaled_dot_product_attention appeared in 2.0; its `scale` argument (T5 needs 1.0) in 2.1.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#define ANKH_HAVE_SDPA 1
+#else
+#define ANKH_HAVE_SDPA 0
+#endif
+
+namespace ankh::trainer::model {
+
+bool sdpa_available() { return ANKH_HAVE_SDPA != 0; }
+
+bool resolve_sdpa(const std::string& kernel, const torch::Device& device) {
+  if (kernel == "plain") return false;
+  if (kernel == "sdpa") {
+    if (!sdpa_available())
+      throw core::Error("model.attention=sdpa needs LibTorch >= 2.1", "model.attention",
+                        "use model.attention=auto or plain with this build");
+    return true;
+  }
+  return sdpa_available() && device.is_cuda();
+}
+
+AttentionImpl::AttentionImpl(const AttentionOptions& options) : options_(options) {
+  const int64_t inner = options.num_heads * options.d_kv;
+  auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
+  q = register_module("q", torch::nn::Linear(linear(options.d_model, inner)));
+  k = register_module("k", torch::nn::Linear(linear(options.d_model, inner)));
+  v = register_module("v", torch::nn::Linear(linear(options.d_model, inner)));
+  o = register_module("o", torch::nn::Linear(linear(inner, options.d_model)));
+  if (options.relative_bias)
+    relative_attention_bias = register_module(
+        "relative_attention_bias", torch::nn::Embedding(options.num_buckets, options.num_heads));
+}
+
+torch::Tensor AttentionImpl::compute_bias(int64_t query_len, int64_t key_len) {
+  if (!relative_attention_bias)
+    throw core::Error("compute_bias called on an attention layer without a relative position table",
+                      "model::Attention");
+  const torch::Device device = relative_attention_bias->weight.device();
+  const torch::Tensor buckets =
+      relative_position_bucket(relative_positions(query_len, key_len, device), options_.bidirectional,
+                               options_.num_buckets, options_.max_distance);
+  const torch::Tensor values = relative_attention_bias(buckets);  // [Lq, Lk, heads]
+  return values.permute({2, 0, 1}).unsqueeze(0);
+}
+
+bool AttentionImpl::uses_sdpa(const torch::Tensor& x) const { return resolve_sdpa(options_.kernel, x.device()); }
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias) {
+  const torch::Tensor& source = memory.defined() ? memory : x;
+  const int64_t batch = x.size(0), query_len = x.size(1), key_len = source.size(1);
+  const int64_t heads = options_.num_heads, d_kv = options_.d_kv;
+  auto split_heads = [&](const torch::Tensor& t, int64_t length) {
+    return t.view({batch, length, heads, d_kv}).transpose(1, 2);  // [B, heads, L, d_kv]
+  };
+  const torch::Tensor query = split_heads(q(x), query_len);
+  const torch::Tensor key = split_heads(k(source), key_len);
+  const torch::Tensor value = split_heads(v(source), key_len);
+  const double dropout = is_training() ? options_.dropout : 0.0;
+
+  torch::Tensor context;
+  if (uses_sdpa(x)) {
+#if ANKH_HAVE_SDPA
+    const torch::Tensor mask = bias.scalar_type() == query.scalar_type() ? bias : bias.to(query.scalar_type());
+    context = at::scaled_dot_product_attention(query, key, value, mask, dropout, /*is_causal=*/false,
+                                               /*scale=*/1.0);
+#endif
+  } else {
+    torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2));  // [B, heads, Lq, Lk], no scaling
+    // Hugging Face adds the bias and takes the softmax in fp32 (float64 models stay float64).
+    if (scores.scalar_type() != torch::kFloat && scores.scalar_type() != torch::kDouble)
+      scores = scores.to(torch::kFloat);
+    scores.add_(bias);
+    torch::Tensor weights = torch::softmax(scores, -1).to(value.scalar_type());
+    if (dropout > 0) weights = torch::dropout(weights, dropout, /*train=*/true);
+    context = torch::matmul(weights, value);
+  }
+  return o(context.transpose(1, 2).reshape({batch, query_len, heads * d_kv}));
+}
+
+}  // namespace ankh::trainer::model

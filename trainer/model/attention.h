@@ -1,0 +1,57 @@
+// Multi-head attention of T5 (Hugging Face's T5Attention): q, k, v, o projections without
+// biases, scores NOT scaled by 1/sqrt(d_kv) (the scale is folded into q's initialisation), an
+// additive bias (relative position bias + mask) on the scores, softmax in fp32.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace ankh::trainer::model {
+
+struct AttentionOptions {
+  int64_t d_model = 0;
+  int64_t num_heads = 0;
+  int64_t d_kv = 0;
+  bool relative_bias = false;  // owns the relative position table (first layer of a stack)
+  bool bidirectional = true;   // encoder buckets (true) or causal decoder buckets (false)
+  int64_t num_buckets = 32;
+  int64_t max_distance = 128;
+  double dropout = 0.0;        // on the attention weights
+  std::string kernel = "auto";  // auto | plain | sdpa
+};
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const AttentionOptions& options);
+
+  // [1, heads, query_len, key_len] relative position bias, in the table's dtype. Only on the
+  // layer that owns the table; the stack computes it once and every layer reuses it.
+  torch::Tensor compute_bias(int64_t query_len, int64_t key_len);
+
+  // x [B, Lq, d_model]; memory [B, Lk, d_model] for cross-attention, undefined for
+  // self-attention; bias additive, broadcastable to [B, heads, Lq, Lk]. Returns [B, Lq, d_model].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias);
+
+  // Whether forward() on `x` goes through scaled_dot_product_attention.
+  bool uses_sdpa(const torch::Tensor& x) const;
+
+  const AttentionOptions& options() const { return options_; }
+
+  torch::nn::Linear q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
+  torch::nn::Embedding relative_attention_bias{nullptr};
+
+ private:
+  AttentionOptions options_;
+};
+TORCH_MODULE(Attention);
+
+// Whether this build's LibTorch has scaled_dot_product_attention with an explicit scale (>= 2.1).
+bool sdpa_available();
+
+// The kernel `kernel` (auto | plain | sdpa) selects for inputs on `device`: auto takes sdpa on
+// CUDA where it is available (measured faster there, docs/performance.md) and plain elsewhere.
+bool resolve_sdpa(const std::string& kernel, const torch::Device& device);
+
+}  // namespace ankh::trainer::model

@@ -1,0 +1,51 @@
+#include "trainer/model/layers.h"
+
+#include "core/error.h"
+
+namespace ankh::trainer::model {
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor wide = x.scalar_type() == torch::kDouble ? x : x.to(torch::kFloat);
+  const torch::Tensor variance = wide.pow(2).mean(-1, /*keepdim=*/true);
+  torch::Tensor y = x * torch::rsqrt(variance + eps_);
+  if (weight.scalar_type() == torch::kHalf || weight.scalar_type() == torch::kBFloat16)
+    y = y.to(weight.scalar_type());
+  return weight * y;
+}
+
+bool is_gated(const std::string& activation) { return activation == "gated-gelu" || activation == "gated-silu"; }
+
+FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, const std::string& activation, double dropout)
+    : dropout_(dropout) {
+  if (activation == "gated-gelu") kind_ = Kind::GatedGelu;
+  else if (activation == "gated-silu") kind_ = Kind::GatedSilu;
+  else if (activation == "relu") kind_ = Kind::Relu;
+  else
+    throw core::Error("unknown activation '" + activation + "'", "model.activation",
+                      "one of gated-gelu, gated-silu, relu");
+  auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
+  if (kind_ == Kind::Relu) {
+    wi = register_module("wi", torch::nn::Linear(linear(d_model, d_ff)));
+  } else {
+    wi_0 = register_module("wi_0", torch::nn::Linear(linear(d_model, d_ff)));
+    wi_1 = register_module("wi_1", torch::nn::Linear(linear(d_model, d_ff)));
+  }
+  wo = register_module("wo", torch::nn::Linear(linear(d_ff, d_model)));
+}
+
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h;
+  switch (kind_) {
+    case Kind::GatedGelu: h = torch::gelu(wi_0(x), "tanh") * wi_1(x); break;
+    case Kind::GatedSilu: h = torch::silu(wi_0(x)) * wi_1(x); break;
+    case Kind::Relu: h = torch::relu(wi(x)); break;
+  }
+  if (is_training() && dropout_ > 0) h = torch::dropout(h, dropout_, /*train=*/true);
+  return wo(h);
+}
+
+}  // namespace ankh::trainer::model

@@ -1,0 +1,45 @@
+// The small building blocks of T5 v1.1, each matching its Hugging Face counterpart (and its
+// parameter names): RMSNorm (T5LayerNorm) and the feed-forward block (DenseReluDense).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace ankh::trainer::model {
+
+// y = weight * x / sqrt(mean(x^2) + eps): no mean subtraction, no bias. The statistics are taken
+// in fp32 whatever the input dtype (float64 stays float64, for gradient checks); the output is
+// fp32 (or the weight's dtype when the weights themselves are half precision), as in HF.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+// The feed-forward block. gated-gelu / gated-silu: wo(act(wi_0 x) * wi_1 x) with act = GELU (tanh
+// approximation, HF's gelu_new) or SiLU; relu: wo(relu(wi x)). Dropout before wo.
+class FeedForwardImpl : public torch::nn::Module {
+ public:
+  FeedForwardImpl(int64_t d_model, int64_t d_ff, const std::string& activation, double dropout);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  torch::nn::Linear wi{nullptr}, wi_0{nullptr}, wi_1{nullptr}, wo{nullptr};
+
+ private:
+  enum class Kind { GatedGelu, GatedSilu, Relu } kind_;
+  double dropout_;
+};
+TORCH_MODULE(FeedForward);
+
+// Whether `activation` (a model.activation value) is one of the gated variants (three matrices).
+bool is_gated(const std::string& activation);
+
+}  // namespace ankh::trainer::model

@@ -1,0 +1,139 @@
+#include "trainer/model/model_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "trainer/model/layers.h"
+
+namespace ankh::trainer::model {
+
+namespace {
+
+struct Dims {
+  double d, a, f, h, v, buckets, gated_matrices, enc_layers, dec_layers;
+  explicit Dims(const ModelConfig& c)
+      : d(static_cast<double>(c.d_model)),
+        a(static_cast<double>(c.num_heads * c.d_kv)),
+        f(static_cast<double>(c.d_ff)),
+        h(static_cast<double>(c.num_heads)),
+        v(static_cast<double>(c.vocab_size)),
+        buckets(static_cast<double>(c.relative_buckets)),
+        gated_matrices(is_gated(c.activation) ? 3 : 2),
+        enc_layers(static_cast<double>(c.encoder_layers)),
+        dec_layers(static_cast<double>(c.decoder_layers)) {}
+};
+
+}  // namespace
+
+ParamCounts count_parameters(const ModelConfig& c) {
+  const int64_t inner = c.num_heads * c.d_kv;
+  const int64_t attention = 4 * c.d_model * inner;
+  const int64_t feed_forward = (is_gated(c.activation) ? 3 : 2) * c.d_model * c.d_ff;
+  const int64_t relative_table = c.relative_buckets * c.num_heads;
+  ParamCounts p;
+  p.encoder = c.encoder_layers * (attention + feed_forward + 2 * c.d_model) + relative_table + c.d_model;
+  p.decoder = c.decoder_layers * (2 * attention + feed_forward + 3 * c.d_model) + relative_table + c.d_model;
+  p.embeddings = c.vocab_size * c.d_model;
+  p.lm_head = c.tie_embeddings ? 0 : c.vocab_size * c.d_model;
+  p.total = p.encoder + p.decoder + p.embeddings + p.lm_head;
+  return p;
+}
+
+int64_t typical_decoder_length(const data::ObjectiveConfig& objective, int64_t encoder_len) {
+  const int64_t residues = std::max<int64_t>(encoder_len - 1, 1);
+  const int64_t masked = std::llround(objective.mask_prob * static_cast<double>(residues));
+  if (objective.kind == "ankh") return 2 * masked + 1;
+  if (objective.kind == "t5_span") {
+    const int64_t spans = std::max<int64_t>(1, std::llround(static_cast<double>(masked) / objective.mean_span_length));
+    return masked + spans + 1;
+  }
+  if (objective.kind == "full_reconstruction") return residues + 1;
+  throw core::Error("unknown objective '" + objective.kind + "'", "objective.kind",
+                    "one of ankh, t5_span, full_reconstruction");
+}
+
+ForwardFlops forward_flops(const ModelConfig& c, int64_t encoder_len, int64_t decoder_len) {
+  const Dims m(c);
+  const double le = static_cast<double>(encoder_len), ld = static_cast<double>(decoder_len);
+  // A [n x k] @ [k x m] product costs 2nkm FLOPs.
+  const double feed_forward = 2 * m.gated_matrices * m.d * m.f;  // per token
+  const double projections = 2 * 4 * m.d * m.a;                  // q, k, v, o per token
+  ForwardFlops out;
+  // Per layer: projections and feed-forward per token; q.k^T and weights.v, 2*L*a each per query.
+  out.encoder = m.enc_layers * le * (projections + feed_forward + 4 * le * m.a);
+  out.decoder = m.dec_layers * (ld * (projections + feed_forward + 4 * ld * m.a)  // self-attention
+                                + ld * (2 * 2 * m.d * m.a + 4 * le * m.a)     // cross q, o; scores, mixing
+                                + le * (2 * 2 * m.d * m.a));                  // cross k, v over the encoder
+  out.lm_head = ld * 2 * m.d * m.v;
+  return out;
+}
+
+double train_flops_per_token(const ModelConfig& c, int64_t encoder_len, int64_t decoder_len) {
+  // Backward costs two forwards (gradients of the inputs and of the weights).
+  return 3 * forward_flops(c, encoder_len, decoder_len).total() / static_cast<double>(encoder_len);
+}
+
+namespace {
+
+// Optimizer state elements of one [rows x cols] matrix.
+double adafactor_matrix(double rows, double cols) { return rows + cols; }
+
+double adafactor_elements(const ModelConfig& c) {
+  const Dims m(c);
+  const double attention = 3 * adafactor_matrix(m.a, m.d) + adafactor_matrix(m.d, m.a);
+  const double feed_forward = (m.gated_matrices - 1) * adafactor_matrix(m.f, m.d) + adafactor_matrix(m.d, m.f);
+  const double table = adafactor_matrix(m.buckets, m.h);
+  const double enc = m.enc_layers * (attention + feed_forward + 2 * m.d) + table + m.d;
+  const double dec = m.dec_layers * (2 * attention + feed_forward + 3 * m.d) + table + m.d;
+  const double embeddings = adafactor_matrix(m.v, m.d) * (c.tie_embeddings ? 1 : 2);
+  return enc + dec + embeddings;
+}
+
+}  // namespace
+
+MemoryEstimate estimate_memory(const ModelConfig& c, const std::string& optimizer, int64_t encoder_len,
+                               int64_t decoder_len, bool adafactor_momentum) {
+  const double params = static_cast<double>(count_parameters(c).total);
+  MemoryEstimate e;
+  e.weights = 4 * params;
+  e.gradients = 4 * params;
+  if (optimizer == "adamw") e.optimizer_state = 8 * params;
+  else if (optimizer == "adafactor") e.optimizer_state = 4 * adafactor_elements(c) + (adafactor_momentum ? 4 * params : 0);
+  else throw core::Error("unknown optimizer '" + optimizer + "'", "optim.name", "one of adafactor, adamw");
+
+  // Bytes kept for backward per token, by sub-layer (docs/model.md lists each tensor). b: bytes of a
+  // matmul operand (2 under bf16 autocast); RMSNorm, softmax and the residual stream stay fp32.
+  const Dims m(c);
+  const double b = c.precision == "bf16" ? 2 : 4;
+  e.activation_bytes_per_element = b;
+  const double probs = 4 + (b < 4 ? b : 0);  // fp32 softmax output (+ its bf16 copy for the matmul)
+  const double norm = 8 * m.d + b * m.d;     // input and normalised (fp32) + the matmul's operand
+  const double ff = norm + (m.gated_matrices == 3 ? 4 : 1) * b * m.f;
+  const double le = static_cast<double>(encoder_len), ld = static_cast<double>(decoder_len);
+  // Per token of its own stack (attention terms scale with the key length).
+  const double enc_layer = norm + 4 * b * m.a + probs * m.h * le + ff;
+  const double dec_layer = norm + 4 * b * m.a + probs * m.h * ld          // self-attention
+                           + norm + 2 * b * m.a + probs * m.h * le        // cross-attention
+                           + ff;
+  const double cross_kv_per_encoder_token = m.dec_layers * 2 * b * m.a;
+  // Shared per stack: the position bias + mask [B, heads, L, L]; final norms; logits in the
+  // matmul dtype, their fp32 copy and log-softmax.
+  const double stack_shared = 4 * m.h * le * le + 4 * m.h * ld * ld + norm * (le + ld);
+  const double logits = ld * (b + 8) * m.v;
+
+  double per_sequence;
+  if (c.activation_checkpointing) {
+    // Only each block's input survives (fp32 hidden); one block at a time is recomputed.
+    const double inputs = m.enc_layers * le * 4 * m.d + m.dec_layers * ld * 4 * m.d;
+    const double one_block = std::max(le * enc_layer, ld * dec_layer + le * 2 * b * m.a);
+    per_sequence = inputs + one_block + stack_shared + logits;
+  } else {
+    per_sequence = m.enc_layers * le * enc_layer + m.dec_layers * ld * dec_layer +
+                   le * cross_kv_per_encoder_token + stack_shared + logits;
+  }
+  e.activations_per_token = per_sequence / le;
+  return e;
+}
+
+}  // namespace ankh::trainer::model

@@ -1,0 +1,79 @@
+#include "trainer/model/stack.h"
+
+#include "trainer/model/activation_checkpoint.h"
+#include "trainer/model/attention_mask.h"
+#include "trainer/model/precision.h"
+
+namespace ankh::trainer::model {
+
+StackImpl::StackImpl(const ModelConfig& config, bool is_decoder) : config_(config), is_decoder_(is_decoder) {
+  block = register_module("block", torch::nn::ModuleList());
+  const int64_t layers = is_decoder ? config.decoder_layers : config.encoder_layers;
+  for (int64_t i = 0; i < layers; ++i) {
+    blocks_.push_back(Block(config, is_decoder, /*relative_bias=*/i == 0));
+    block->push_back(blocks_.back());
+  }
+  final_layer_norm = register_module("final_layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
+}
+
+namespace {
+
+// The dtype in which attention scores meet the bias. The plain path adds it in fp32 (float64
+// models: float64), like HF. scaled_dot_product_attention wants it in the dtype of q, which is
+// bf16 under autocast; the masks then use bf16's own lowest value so that converting them does
+// not overflow to -inf.
+torch::ScalarType score_dtype(bool sdpa, const torch::Tensor& embeds) {
+  if (embeds.scalar_type() == torch::kDouble) return torch::kDouble;
+  if (sdpa && embeds.is_cuda()) {
+    const AutocastState autocast = AutocastState::current();
+    if (autocast.enabled) return autocast.dtype;
+  }
+  return torch::kFloat;
+}
+
+torch::Tensor ones_if_undefined(const torch::Tensor& mask, const torch::Tensor& like) {
+  if (mask.defined()) return mask;
+  return torch::ones({like.size(0), like.size(1)}, torch::TensorOptions().dtype(torch::kLong).device(like.device()));
+}
+
+}  // namespace
+
+torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tensor& mask, const torch::Tensor& memory,
+                                 const torch::Tensor& memory_mask) {
+  const int64_t length = embeds.size(1);
+  const bool sdpa = resolve_sdpa(config_.attention, embeds.device());
+  const torch::ScalarType dtype = score_dtype(sdpa, embeds);
+  const torch::Tensor self_mask = ones_if_undefined(mask, embeds);
+
+  // Position bias and mask together, once for all blocks: [B, heads, L, L].
+  const torch::Tensor additive =
+      is_decoder_ ? causal_padding_mask(self_mask, dtype) : padding_mask(self_mask, dtype);
+  torch::Tensor self_bias = blocks_.front()->self_attention()->compute_bias(length, length) + additive;
+  if (self_bias.scalar_type() != dtype) self_bias = self_bias.to(dtype);
+  torch::Tensor cross_mask;
+  if (is_decoder_) cross_mask = padding_mask(ones_if_undefined(memory_mask, memory), dtype);
+
+  torch::Tensor hidden = embeds;
+  if (is_training() && config_.dropout > 0) hidden = torch::dropout(hidden, config_.dropout, /*train=*/true);
+  const bool checkpointing = config_.activation_checkpointing && is_training() && torch::GradMode::is_enabled();
+  for (Block& b : blocks_) {
+    if (checkpointing) {
+      BlockFunction fn = [impl = b.ptr()](const std::vector<torch::Tensor>& in) {
+        return impl->forward(in[0], in[1], in.size() > 2 ? in[2] : torch::Tensor(), in.size() > 3 ? in[3] : torch::Tensor());
+      };
+      std::vector<torch::Tensor> inputs = {hidden, self_bias};
+      if (is_decoder_) {
+        inputs.push_back(memory);
+        inputs.push_back(cross_mask);
+      }
+      hidden = checkpoint(fn, inputs, /*preserve_rng=*/config_.dropout > 0);
+    } else {
+      hidden = b->forward(hidden, self_bias, memory, cross_mask);
+    }
+  }
+  hidden = final_layer_norm(hidden);
+  if (is_training() && config_.dropout > 0) hidden = torch::dropout(hidden, config_.dropout, /*train=*/true);
+  return hidden;
+}
+
+}  // namespace ankh::trainer::model

@@ -1,0 +1,34 @@
+// A stack of T5 blocks (Hugging Face's T5Stack without its embedding alias): the relative
+// position bias computed once by the first block's table and shared by all blocks, the masks,
+// the blocks (optionally checkpointed), the final RMSNorm.
+#pragma once
+
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "trainer/model/blocks.h"
+#include "trainer/model/model_config.h"
+
+namespace ankh::trainer::model {
+
+class StackImpl : public torch::nn::Module {
+ public:
+  StackImpl(const ModelConfig& config, bool is_decoder);
+
+  // embeds [B, L, d] (already looked up), mask [B, L] (1 real, 0 padding). The decoder also takes
+  // the encoder's output `memory` [B, Le, d] and its mask [B, Le]. Returns [B, L, d].
+  torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& mask,
+                        const torch::Tensor& memory = {}, const torch::Tensor& memory_mask = {});
+
+  torch::nn::ModuleList block;
+  RMSNorm final_layer_norm{nullptr};
+
+ private:
+  ModelConfig config_;
+  bool is_decoder_;
+  std::vector<Block> blocks_;
+};
+TORCH_MODULE(Stack);
+
+}  // namespace ankh::trainer::model
