@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "trainer/optim/adafactor.h"
 #include "trainer/optim/optimizer.h"
 
 using namespace ankh::trainer;
@@ -21,7 +22,6 @@ struct RefAdafactor {
   int rows, cols;
   bool decay;
   std::vector<double> R, C, V, M;
-  int t = 0;
 
   RefAdafactor(const OptimConfig& config, int r, int k, bool decay_ok)
       : c(config), rows(r), cols(k), decay(decay_ok), R(r, 0.0), C(k, 0.0), V(k ? 0 : r, 0.0), M(k ? r * k : r, 0.0) {}
@@ -32,8 +32,8 @@ struct RefAdafactor {
     return std::sqrt(s / static_cast<double>(x.size()));
   }
 
-  void step(std::vector<double>& p, const std::vector<double>& g, double lr) {
-    ++t;
+  // One update at global step t (a parameter skipped at some step still sees the global t).
+  void step(std::vector<double>& p, const std::vector<double>& g, double lr, int t) {
     const double b2 = 1.0 - std::pow(static_cast<double>(t), c.adafactor_decay);
     const double rho = c.adafactor_relative_step ? std::min(1e-2, 1.0 / std::sqrt(static_cast<double>(t))) : lr;
     const double alpha = rho * (c.adafactor_scale_parameter ? std::max(c.adafactor_eps2, rms(p)) : 1.0);
@@ -84,32 +84,43 @@ torch::Tensor grad_for(const torch::Tensor& p, int i, int t) {
   return g.to(p.scalar_type());
 }
 
-// Runs our optimizer and the reference over `steps` steps on a matrix and a vector parameter of
-// dtype `dtype`, returning the largest relative difference.
-double max_relative_difference(const OptimConfig& config, torch::ScalarType dtype, int steps) {
+// Runs our optimizer and the reference over `steps` steps on two matrices and two vectors of
+// dtype `dtype` (same-shaped parameters share a group in our implementation; one of each pair is
+// exempt from weight decay), returning the largest relative difference. `skip_step` > 0 leaves
+// the second matrix without a gradient at that step (the per-member path of its group).
+double max_relative_difference(const OptimConfig& config, torch::ScalarType dtype, int steps, int skip_step = 0) {
   torch::manual_seed(3);
-  torch::Tensor w = torch::randn({5, 7}, torch::kFloat64).to(dtype);
-  torch::Tensor n = (1 + 0.1 * torch::randn({6}, torch::kFloat64)).to(dtype);
-  std::vector<double> w_ref = to_vector(w), n_ref = to_vector(n);
-  RefAdafactor rw(config, 5, 7, true), rn(config, 6, 0, false);
-
-  auto opt = make_optimizer(config, {{"encoder.block.0.layer.1.DenseReluDense.wi_0.weight", w},
-                                     {"encoder.block.0.layer.1.layer_norm.weight", n}});
+  const std::vector<std::string> names = {"encoder.block.0.layer.1.DenseReluDense.wi_0.weight",
+                                          "encoder.block.0.layer.1.DenseReluDense.layer_norm.weight",
+                                          "encoder.block.0.layer.1.layer_norm.weight", "encoder.final_layer_norm.weight"};
+  std::vector<torch::Tensor> params = {
+      torch::randn({5, 7}, torch::kFloat64).to(dtype), torch::randn({5, 7}, torch::kFloat64).to(dtype),
+      (1 + 0.1 * torch::randn({6}, torch::kFloat64)).to(dtype), (1 + 0.1 * torch::randn({6}, torch::kFloat64)).to(dtype)};
+  std::vector<std::vector<double>> refs;
+  for (const auto& p : params) refs.push_back(to_vector(p));
+  std::vector<RefAdafactor> ref = {RefAdafactor(config, 5, 7, true), RefAdafactor(config, 5, 7, false),
+                                   RefAdafactor(config, 6, 0, false), RefAdafactor(config, 6, 0, false)};
+  NamedParams named;
+  for (size_t i = 0; i < params.size(); ++i) named.emplace_back(names[i], params[i]);
+  auto opt = make_optimizer(config, named);
   for (int t = 1; t <= steps; ++t) {
     const double lr = 1e-2 / t;
-    w.mutable_grad() = grad_for(w, 0, t);
-    n.mutable_grad() = grad_for(n, 1, t);
-    rw.step(w_ref, to_vector(w.grad()), lr);
-    rn.step(n_ref, to_vector(n.grad()), lr);
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (t == skip_step && i == 1) {
+        params[i].mutable_grad() = torch::Tensor();
+        continue;
+      }
+      params[i].mutable_grad() = grad_for(params[i], static_cast<int>(i), t);
+      ref[i].step(refs[i], to_vector(params[i].grad()), lr, t);
+    }
     opt->step(lr);
   }
   double worst = 0;
-  auto compare = [&](const torch::Tensor& ours, const std::vector<double>& ref) {
-    const std::vector<double> o = to_vector(ours);
-    for (size_t i = 0; i < o.size(); ++i) worst = std::max(worst, std::abs(o[i] - ref[i]) / std::max(1e-3, std::abs(ref[i])));
-  };
-  compare(w, w_ref);
-  compare(n, n_ref);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::vector<double> o = to_vector(params[i]);
+    for (size_t j = 0; j < o.size(); ++j)
+      worst = std::max(worst, std::abs(o[j] - refs[i][j]) / std::max(1e-3, std::abs(refs[i][j])));
+  }
   return worst;
 }
 
@@ -187,6 +198,7 @@ TEST(OptimAdafactor, MatchesReferenceInFloat64) {
     OptimConfig c = adafactor_config();
     v.apply(c);
     EXPECT_LT(max_relative_difference(c, torch::kFloat64, 5), 1e-12) << v.what;
+    EXPECT_LT(max_relative_difference(c, torch::kFloat64, 5, /*skip_step=*/3), 1e-12) << v.what << ", one gradient missing";
   }
 }
 
@@ -194,7 +206,9 @@ TEST(OptimAdafactor, MatchesReferenceInFloat32) {
   OptimConfig c = adafactor_config();
   c.adafactor_scale_parameter = true;
   c.adafactor_beta1 = 0.5;
+  c.weight_decay = 0.1;
   EXPECT_LT(max_relative_difference(c, torch::kFloat32, 5), 1e-5);
+  EXPECT_LT(max_relative_difference(c, torch::kFloat32, 5, /*skip_step=*/2), 1e-5);
 }
 
 TEST(OptimAdafactor, FactorsMatricesOnlyAndKeepsStateFp32) {
@@ -243,13 +257,14 @@ TEST(OptimAdafactor, StateRoundTripContinuesBitIdentically) {
   c.adafactor_scale_parameter = true;
   c.weight_decay = 0.01;
   torch::manual_seed(5);
-  std::vector<torch::Tensor> params = {torch::randn({6, 4}), torch::randn({6})};
-  const std::vector<std::string> names = {"shared.weight", "encoder.final_layer_norm.weight"};
+  // shared.weight and lm_head.weight share a group: their state lives in one stacked buffer.
+  std::vector<torch::Tensor> params = {torch::randn({6, 4}), torch::randn({6}), torch::randn({6, 4})};
+  const std::vector<std::string> names = {"shared.weight", "encoder.final_layer_norm.weight", "lm_head.weight"};
   auto make = [&](std::vector<torch::Tensor>& ps) {
-    return make_optimizer(c, {{names[0], ps[0]}, {names[1], ps[1]}});
+    return make_optimizer(c, {{names[0], ps[0]}, {names[1], ps[1]}, {names[2], ps[2]}});
   };
   auto set_grads = [&](std::vector<torch::Tensor>& ps, int t) {
-    for (int i = 0; i < 2; ++i) ps[i].mutable_grad() = grad_for(ps[i], i, t);
+    for (int i = 0; i < 3; ++i) ps[i].mutable_grad() = grad_for(ps[i], i, t);
   };
   auto opt = make(params);
   for (int t = 1; t <= 3; ++t) {
@@ -258,8 +273,8 @@ TEST(OptimAdafactor, StateRoundTripContinuesBitIdentically) {
   }
   NamedTensors saved;
   for (const auto& [name, t] : opt->state_tensors()) saved.emplace_back(name, t.clone());
-  EXPECT_EQ(saved.size(), 1u + 3 + 2);  // step, row/col/exp_avg, sq/exp_avg
-  std::vector<torch::Tensor> resumed = {params[0].clone(), params[1].clone()};
+  EXPECT_EQ(saved.size(), 1u + 3 + 2 + 3);  // step, row/col/exp_avg, sq/exp_avg, row/col/exp_avg
+  std::vector<torch::Tensor> resumed = {params[0].clone(), params[1].clone(), params[2].clone()};
   auto opt2 = make(resumed);
   opt2->load_state_tensors(saved);
   EXPECT_EQ(opt2->step_count(), 3);
@@ -269,8 +284,18 @@ TEST(OptimAdafactor, StateRoundTripContinuesBitIdentically) {
     opt->step(1e-2);
     opt2->step(1e-2);
   }
-  EXPECT_TRUE(torch::equal(params[0], resumed[0]));
-  EXPECT_TRUE(torch::equal(params[1], resumed[1]));
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(torch::equal(params[i], resumed[i])) << names[i];
+}
+
+TEST(OptimAdafactor, UpdatesViewsIntoAFlatBufferInPlace) {
+  torch::Tensor flat = torch::zeros({24});
+  torch::Tensor a = flat.narrow(0, 0, 12).view({3, 4}), b = flat.narrow(0, 12, 12).view({3, 4});
+  auto opt = make_optimizer(adafactor_config(), {{"a.weight", a}, {"b.weight", b}});
+  a.mutable_grad() = torch::ones({3, 4});
+  b.mutable_grad() = -torch::ones({3, 4});
+  opt->step(0.25);  // first step: -lr * sign(g)
+  EXPECT_TRUE(torch::allclose(flat.narrow(0, 0, 12), torch::full({12}, -0.25)));
+  EXPECT_TRUE(torch::allclose(flat.narrow(0, 12, 12), torch::full({12}, 0.25)));
 }
 
 TEST(OptimAdafactor, LoadRejectsAdamWState) {
@@ -287,4 +312,33 @@ TEST(OptimAdafactor, LoadRejectsAdamWState) {
     EXPECT_NE(what.find("unexpected 'adamw.exp_avg.w.weight'"), std::string::npos) << what;
   }
   EXPECT_EQ(adafactor->step_count(), 0);
+}
+
+TEST(OptimAdafactor, GroupedUpdateEqualsPerParameterUpdate) {
+  // Three same-shaped matrices and two vectors: one group each (default), groups capped at two
+  // matrices (70 elements), and no grouping at all must give the same parameters.
+  OptimConfig c = adafactor_config();
+  c.adafactor_scale_parameter = true;
+  c.adafactor_beta1 = 0.5;
+  c.weight_decay = 0.1;
+  const std::vector<std::string> names = {"a.weight", "b.layer_norm.weight", "c.weight", "d", "e"};
+  auto run = [&](int64_t max_group_elements) {
+    torch::manual_seed(11);
+    std::vector<torch::Tensor> ps = {torch::randn({5, 7}, torch::kFloat64), torch::randn({5, 7}, torch::kFloat64),
+                                     torch::randn({5, 7}, torch::kFloat64), torch::randn({4}, torch::kFloat64),
+                                     torch::randn({4}, torch::kFloat64)};
+    NamedParams named;
+    for (size_t i = 0; i < ps.size(); ++i) named.emplace_back(names[i], ps[i]);
+    Adafactor opt(c, named, max_group_elements);
+    for (int t = 1; t <= 4; ++t) {
+      for (size_t i = 0; i < ps.size(); ++i) ps[i].mutable_grad() = grad_for(ps[i], static_cast<int>(i), t);
+      opt.step(1e-2);
+    }
+    return ps;
+  };
+  const auto grouped = run(Adafactor::kMaxGroupElements), capped = run(70), alone = run(0);
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_TRUE(torch::allclose(grouped[i], alone[i], 1e-13, 1e-15)) << names[i];
+    EXPECT_TRUE(torch::allclose(capped[i], alone[i], 1e-13, 1e-15)) << names[i];
+  }
 }

@@ -9,6 +9,8 @@
 //   U *= alpha;  momentum (beta1 > 0): M = beta1 M + (1-beta1) U, U = M
 //   p -= alpha*wd*p (not for exempt_from_weight_decay parameters);   p -= U
 // State in fp32 (fp64 for fp64 parameters); no host synchronisation (RMS values stay on device).
+// Results agree with the reference to fp32 rounding (the fused per-group arithmetic rounds once
+// where the reference rounds twice).
 #pragma once
 
 #include "trainer/optim/optimizer.h"
@@ -17,7 +19,13 @@ namespace ankh::trainer::optim {
 
 class Adafactor final : public Optimizer {
  public:
-  Adafactor(const OptimConfig& config, NamedParams params);
+  // Most elements one group of same-shaped parameters stacks (64 Mi: 256 MB per fp32 temporary),
+  // so the stacked gradients and updates of a large model never cost more than about 1 GB.
+  static constexpr int64_t kMaxGroupElements = int64_t{1} << 26;
+
+  // max_group_elements <= 0 updates every parameter on its own, one kernel sequence each (the
+  // straightforward way; the baseline of the benchmark, same results to rounding).
+  Adafactor(const OptimConfig& config, NamedParams params, int64_t max_group_elements = kMaxGroupElements);
 
   void step(double lr) override;
   NamedTensors state_tensors() const override;
@@ -26,19 +34,32 @@ class Adafactor final : public Optimizer {
   const char* kind() const override { return "adafactor"; }
 
  private:
-  struct Slot {
-    std::string name;
-    torch::Tensor param;
-    torch::Tensor row, col;  // factored second moment (parameters with >= 2 dimensions)
-    torch::Tensor sq;        // full second moment (vectors)
-    torch::Tensor exp_avg;   // first moment, only when beta1 > 0
-    bool decay = true;
+  // Parameters of one shape, dtype and device are updated together: their state is stacked along
+  // a new first dimension, so a step costs ~25 kernels per group instead of ~25 per parameter
+  // (ankh-base: 774 parameters in 7 groups; 8x faster on an H200). Groups are capped in size to
+  // bound the temporaries (stacked gradients and updates).
+  struct Group {
+    std::vector<torch::Tensor> params;
+    torch::Tensor row, col;  // factored second moment (>= 2-D parameters): [k, ...]
+    torch::Tensor sq;        // full second moment (vectors): [k, ...]
+    torch::Tensor exp_avg;   // first moment, only when beta1 > 0: [k, ...]
+    torch::Tensor decay;     // [k]: 1 for members that get weight decay, else 0
+    bool factored = false;
+    bool any_decay = false;  // some member gets weight decay
   };
-  void update(Slot& s, double rho, double beta2t);
+  struct Member {
+    std::string name;
+    size_t group, index;
+  };
+  void step_group(Group& g, double rho, double beta2t);
+  // A member alone (when some members of its group have no gradient), on views of the stacked state.
+  void step_member(Group& g, size_t i, double rho, double beta2t);
 
-  std::vector<Slot> slots_;
+  std::vector<Group> groups_;
+  std::vector<Member> members_;  // in the order the parameters were given
   double beta1_, decay_, clip_threshold_, eps1_, eps2_, weight_decay_;
   bool relative_step_, scale_parameter_;
+  bool grouped_;
   int64_t step_ = 0;
 };
 

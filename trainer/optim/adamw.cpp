@@ -1,5 +1,7 @@
 #include "trainer/optim/adamw.h"
 
+#include <torch/version.h>
+
 #include <cmath>
 
 #include "trainer/optim/state_util.h"
@@ -36,19 +38,23 @@ void AdamW::step(double lr) {
   }
   if (p.empty()) return;
 
-  // The arithmetic (and its order) of torch.optim.AdamW, so results match it to rounding.
+  // torch.optim.AdamW's update, with 1/sqrt(1 - b2^t) folded into the step size to save a pass:
+  // p -= lr*sqrt(bc2)/bc1 * m / (sqrt(v) + eps*sqrt(bc2)).
   if (weight_decay_ != 0 && !p_decay.empty()) at::_foreach_mul_(p_decay, 1.0 - lr * weight_decay_);
   const double t = static_cast<double>(step_);
   const double bias_correction1 = 1.0 - std::pow(beta1_, t);
-  const double bias_correction2 = 1.0 - std::pow(beta2_, t);
+  const double sqrt_bias_correction2 = std::sqrt(1.0 - std::pow(beta2_, t));
+#if TORCH_VERSION_MAJOR >= 2
+  at::_foreach_lerp_(m, g, 1.0 - beta1_);  // one pass instead of two (not in LibTorch 1.13)
+#else
   at::_foreach_mul_(m, beta1_);
   at::_foreach_add_(m, g, 1.0 - beta1_);
+#endif
   at::_foreach_mul_(v, beta2_);
   at::_foreach_addcmul_(v, g, g, 1.0 - beta2_);
   std::vector<torch::Tensor> denom = at::_foreach_sqrt(v);
-  at::_foreach_div_(denom, std::sqrt(bias_correction2));
-  at::_foreach_add_(denom, eps_);
-  at::_foreach_addcdiv_(p, m, denom, -lr / bias_correction1);
+  at::_foreach_add_(denom, eps_ * sqrt_bias_correction2);
+  at::_foreach_addcdiv_(p, m, denom, -lr * sqrt_bias_correction2 / bias_correction1);
   for (auto& w : work) w.commit();
 }
 

@@ -2,7 +2,7 @@
 // p *= 1 - lr*wd (skipped for exempt_from_weight_decay parameters), bias-corrected moments,
 // p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). State in fp32 (fp64 for fp64 parameters),
 // updated with LibTorch's multi-tensor _foreach kernels (one launch per op for all parameters
-// on CUDA; present in LibTorch 1.13 and 2.x).
+// on CUDA; present in LibTorch 1.13 and 2.x; _foreach_lerp_ only from 2.0).
 #pragma once
 
 #include "trainer/optim/optimizer.h"

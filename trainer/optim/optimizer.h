@@ -33,7 +33,8 @@ class Optimizer {
   // The whole state as named tensors: "<kind>.step" (int64, shape []) and one or more fp32
   // buffers per parameter ("adamw.exp_avg.<param>", "adafactor.row.<param>", ...), in a fixed
   // order. These are the LIVE buffers, not copies (a copy of Adam's state is twice the model):
-  // write them out before the next step(), or clone them.
+  // write them out before the next step(), or clone them. All are contiguous (Adafactor's are
+  // views into per-group stacked buffers).
   virtual NamedTensors state_tensors() const = 0;
 
   // Restores state_tensors() of an optimizer of the same kind over the same parameters, exactly:
