@@ -11,6 +11,8 @@ void CheckpointConfig::visit(core::FieldVisitor& v) {
   v.field("keep_last", keep_last, Bounds::at_least(1), "number of newest checkpoints to keep");
   v.field("keep_every", keep_every, Bounds::at_least(0), "also keep every checkpoint whose step is a multiple of N (0: none)");
   v.field("resume", resume, "auto: newest committed checkpoint of run.dir; none: start fresh; or a checkpoint directory");
+  v.field("background", background,
+          "write checkpoint files on a background thread: training stalls only for the copy to CPU memory");
 }
 
 void CheckpointConfig::validate(core::IssueList& issues) const {

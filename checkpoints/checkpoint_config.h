@@ -15,6 +15,7 @@ struct CheckpointConfig {
   int64_t keep_last = 3;        // newest checkpoints kept
   int64_t keep_every = 0;       // also keep every N-th step forever (0: none)
   std::string resume = "auto";  // auto | none | path to a step directory
+  bool background = true;       // write files on a background thread (CheckpointWriter::Options)
 
   void visit(core::FieldVisitor& v);
   void validate(core::IssueList& issues) const;

@@ -1,6 +1,10 @@
 #include "checkpoints/checksum.h"
 
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 namespace ankh::ckpt {
 
@@ -95,6 +99,55 @@ uint64_t Xxh64::digest() const {
   h *= kP3;
   h ^= h >> 32;
   return h;
+}
+
+struct AsyncXxh64::State {
+  Xxh64 hash;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<const void*, std::size_t>> pieces;
+  bool done = false;
+  std::thread worker;
+
+  void loop() {
+    std::unique_lock<std::mutex> lk(mu);
+    for (;;) {
+      cv.wait(lk, [&] { return done || !pieces.empty(); });
+      if (pieces.empty()) return;
+      const auto [data, size] = pieces.front();
+      pieces.pop_front();
+      lk.unlock();
+      hash.update(data, size);
+      lk.lock();
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> g(mu);
+      done = true;
+    }
+    cv.notify_all();
+    if (worker.joinable()) worker.join();
+  }
+};
+
+AsyncXxh64::AsyncXxh64() : state_(std::make_unique<State>()) {
+  state_->worker = std::thread([s = state_.get()] { s->loop(); });
+}
+
+AsyncXxh64::~AsyncXxh64() { state_->stop(); }
+
+void AsyncXxh64::update(const void* data, std::size_t size) {
+  {
+    std::lock_guard<std::mutex> g(state_->mu);
+    state_->pieces.emplace_back(data, size);
+  }
+  state_->cv.notify_all();
+}
+
+uint64_t AsyncXxh64::finish() {
+  state_->stop();  // hashes what is queued, then exits
+  return state_->hash.digest();
 }
 
 uint64_t xxh64(std::string_view bytes, uint64_t seed) {

@@ -56,12 +56,18 @@ nlohmann::json tokenizer_json(const TokenizerSpec& spec) {
   const nlohmann::json eos_piece = {{"SpecialToken", {{"id", spec.eos}, {"type_id", 0}}}};
   auto sequence = [](const char* id) { return nlohmann::json{{"Sequence", {{"id", id}, {"type_id", 0}}}}; };
   const auto eos_id = static_cast<std::size_t>(std::find(spec.tokens.begin(), spec.tokens.end(), spec.eos) - spec.tokens.begin());
+  // Lower-case residues read as upper case, as ankh's FASTA reader does (special tokens are
+  // matched before normalisation, so <extra_id_0> is untouched).
+  nlohmann::json upper = nlohmann::json::array();
+  for (const auto& t : spec.tokens)
+    if (t.size() == 1 && t[0] >= 'A' && t[0] <= 'Z')
+      upper.push_back({{"type", "Replace"}, {"pattern", {{"String", std::string(1, static_cast<char>(t[0] - 'A' + 'a'))}}}, {"content", t}});
   return {
       {"version", "1.0"},
       {"truncation", nullptr},
       {"padding", nullptr},
       {"added_tokens", added},
-      {"normalizer", nullptr},
+      {"normalizer", upper.empty() ? nlohmann::json(nullptr) : nlohmann::json{{"type", "Sequence"}, {"normalizers", upper}}},
       // Whitespace separates nothing in a protein: drop it, then one token per character.
       {"pre_tokenizer",
        {{"type", "Sequence"},
@@ -73,7 +79,7 @@ nlohmann::json tokenizer_json(const TokenizerSpec& spec) {
         {"single", {sequence("A"), eos_piece}},
         {"pair", {sequence("A"), eos_piece, sequence("B"), eos_piece}},
         {"special_tokens", {{spec.eos, {{"id", spec.eos}, {"ids", {eos_id}}, {"tokens", {spec.eos}}}}}}}},
-      {"decoder", nullptr},
+      {"decoder", {{"type", "Fuse"}}},  // decode() gives "MKV", not "M K V"
       {"model", {{"type", "WordLevel"}, {"vocab", vocab}, {"unk_token", spec.unk}}},
   };
 }

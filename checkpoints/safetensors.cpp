@@ -133,20 +133,19 @@ FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors, 
   text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
   const uint64_t header_len = text.size();
 
+  unsigned char len_bytes[8];
+  std::memcpy(len_bytes, &header_len, 8);
   core::AtomicFile file(path);
-  Xxh64 hash;
+  AsyncXxh64 hash;  // declared after everything it reads: joined before they go away
   uint64_t written = 0;
   {
     Fd out{::open(file.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
     if (out.fd < 0) throw IoError(std::string("cannot create file: ") + std::strerror(errno), file.temp_path().string());
     auto put = [&](const void* bytes, uint64_t size) {
       write_all(out.fd, bytes, size, path);
-      // Hash in cache-sized pieces right after writing them (the data is still hot).
-      hash.update(bytes, size);
+      hash.update(bytes, size);  // on the hasher's thread, while the next piece is written
       written += size;
     };
-    unsigned char len_bytes[8];
-    std::memcpy(len_bytes, &header_len, 8);
     put(len_bytes, 8);
     put(text.data(), header_len);
     for (const auto& t : data) {
@@ -164,7 +163,7 @@ FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors, 
     if (::close(fd) != 0) throw IoError(std::string("close failed: ") + std::strerror(errno), path.string());
   }
   file.commit();
-  return {written, hash.digest()};
+  return {written, hash.finish()};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,25 +360,29 @@ torch::Tensor SafetensorsReader::load(const std::string& name) const {
   return t;
 }
 
-NamedTensors SafetensorsReader::load_all(Xxh64* file_hash) const {
+NamedTensors SafetensorsReader::load_all(uint64_t* file_xxh64) const {
   std::vector<const std::pair<const std::string, TensorInfo>*> order;
   for (const auto& entry : tensors_) order.push_back(&entry);
   std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->second.begin < b->second.begin; });
-  if (file_hash) file_hash->update(prefix_);
   NamedTensors out;
+  std::optional<AsyncXxh64> hash;  // after `out`: joined before the tensors it reads go away
+  if (file_xxh64) {
+    hash.emplace();
+    hash->update(prefix_.data(), prefix_.size());
+  }
   for (const auto* entry : order) {
     const TensorInfo& ti = entry->second;
-    torch::Tensor t = torch::empty(ti.shape, torch::TensorOptions().dtype(ti.dtype));
+    torch::Tensor& t = out[entry->first] = torch::empty(ti.shape, torch::TensorOptions().dtype(ti.dtype));
     auto* p = static_cast<char*>(t.data_ptr());
-    // Chunked so that each piece is hashed while it is still in the cache.
+    // In pieces: each is hashed (on the hasher's thread) while the next one is read.
     for (uint64_t done = 0; done < ti.bytes();) {
       const uint64_t n = std::min(ti.bytes() - done, kChunkBytes);
       read_exact(p + done, n, data_start_ + ti.begin + done, "tensor '" + entry->first + "'");
-      if (file_hash) file_hash->update(p + done, n);
+      if (hash) hash->update(p + done, n);
       done += n;
     }
-    out.emplace(entry->first, std::move(t));
   }
+  if (hash) *file_xxh64 = hash->finish();
   return out;
 }
 

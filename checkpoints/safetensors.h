@@ -77,9 +77,9 @@ class SafetensorsReader {
   const Metadata& metadata() const { return metadata_; }
 
   torch::Tensor load(const std::string& name) const;
-  // Every tensor, read in file order. When `file_hash` is given, every byte of the file is fed
-  // to it in order (the data section has no gaps), so a checksum costs no second read.
-  NamedTensors load_all(Xxh64* file_hash = nullptr) const;
+  // Every tensor, read in file order. With `file_xxh64`, also the XXH64 of the whole file
+  // (the data section has no gaps), computed alongside the reads: no second pass.
+  NamedTensors load_all(uint64_t* file_xxh64 = nullptr) const;
 
  private:
   void read_exact(void* dst, uint64_t size, uint64_t offset, const std::string& what) const;

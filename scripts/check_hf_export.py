@@ -1,13 +1,17 @@
 #!/usr/bin/python3
 """Checks a Hugging Face T5 directory written by `ankh export`, independently of ankh's C++ code.
 
-Usage: scripts/check_hf_export.py DIR
+Usage: scripts/check_hf_export.py DIR [--transformers]
 
 Parses model.safetensors itself (numpy only, no torch/transformers/safetensors needed), validates
 its header against the file size, and compares every tensor name and shape with what
 transformers' T5ForConditionalGeneration (or T5EncoderModel, when the file holds no decoder)
 expects for DIR/config.json; also checks that every value is finite and that the tokenizer files
 agree with the config. Prints every problem found and exits 1 if there is any, 0 otherwise.
+
+--transformers additionally loads DIR with Hugging Face transformers (needs torch and
+transformers, e.g. on the GPU machine): the model class with no missing or unexpected keys,
+AutoTokenizer, tokenization of a protein and one forward pass.
 """
 import json
 import struct
@@ -134,11 +138,42 @@ def check_tokenizer(directory, config, problems):
             problems.append(f"{directory / name}: missing")
 
 
+def check_with_transformers(directory, encoder_only, problems):
+    import torch
+    import transformers
+    from transformers import AutoTokenizer, T5EncoderModel, T5ForConditionalGeneration
+
+    model_class = T5EncoderModel if encoder_only else T5ForConditionalGeneration
+    model, info = model_class.from_pretrained(directory, output_loading_info=True)
+    for kind in ("missing_keys", "unexpected_keys", "mismatched_keys"):
+        if info.get(kind):
+            problems.append(f"transformers {transformers.__version__}: {kind}: {info[kind]}")
+    tok = AutoTokenizer.from_pretrained(directory)
+    vocab = json.loads((directory / "tokenizer.json").read_text())["model"]["vocab"]
+    protein = "MKTAYIAKQR"
+    expected = [vocab[c] for c in protein] + [vocab["</s>"]]
+    for text in (protein, " ".join(protein), protein.lower()):
+        ids = tok(text)["input_ids"]
+        if ids != expected:
+            problems.append(f"AutoTokenizer: {text!r} -> {ids}, expected {expected}")
+    batch = tok([protein], return_tensors="pt")
+    with torch.no_grad():
+        if encoder_only:
+            out = model(**batch).last_hidden_state
+        else:
+            out = model(**batch, decoder_input_ids=torch.zeros(1, 1, dtype=torch.long)).logits
+    if not torch.isfinite(out.float()).all():
+        problems.append("transformers forward pass gives non-finite values")
+    print(f"transformers {transformers.__version__}: {model_class.__name__} and {type(tok).__name__} loaded, "
+          f"forward output {tuple(out.shape)}")
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = [a for a in sys.argv[1:] if a != "--transformers"]
+    if len(args) != 1:
         print(__doc__.strip(), file=sys.stderr)
         return 2
-    directory = Path(sys.argv[1])
+    directory = Path(args[0])
     problems = []
     try:
         config = json.loads((directory / "config.json").read_text())
@@ -177,6 +212,11 @@ def main():
     if architectures and model_class not in architectures:
         problems.append(f"config.json architectures {architectures} do not match the tensors ({model_class})")
     check_tokenizer(directory, config, problems)
+    if "--transformers" in sys.argv and not problems:
+        try:
+            check_with_transformers(directory, encoder_only, problems)
+        except ImportError as e:
+            problems.append(f"--transformers needs torch and transformers in this python ({sys.executable}): {e}")
 
     dtypes = sorted({t[0] for t in tensors.values()})
     if problems:

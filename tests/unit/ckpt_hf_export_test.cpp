@@ -172,6 +172,11 @@ TEST(CkptHfExport, TokenizerFiles) {
   EXPECT_EQ(tok["model"]["vocab"]["<extra_id_115>"], 28);
   EXPECT_EQ(tok["added_tokens"].size(), 3u + 116u);
   EXPECT_EQ(tok["post_processor"]["special_tokens"]["</s>"]["ids"][0], 1);
+  EXPECT_EQ(tok["decoder"]["type"], "Fuse");
+  const auto& lower = tok["normalizer"]["normalizers"];
+  ASSERT_EQ(lower.size(), 25u) << "one per residue letter";
+  EXPECT_EQ(lower[0]["pattern"]["String"], "a");
+  EXPECT_EQ(lower[0]["content"], "A");
   const auto map = nlohmann::json::parse(core::read_file(scratch / "hf" / "special_tokens_map.json"));
   EXPECT_EQ(map["eos_token"], "</s>");
   EXPECT_EQ(map["additional_special_tokens"][0], "<extra_id_0>");
