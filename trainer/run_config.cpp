@@ -1,5 +1,7 @@
 #include "trainer/run_config.h"
 
+#include "data/objectives/objective.h"
+
 namespace ankh::trainer {
 
 void RunConfig::visit(core::FieldVisitor& v) {
@@ -17,6 +19,7 @@ void RunConfig::validate(core::IssueList& issues) const {
   run.validate(issues);
   data.validate(issues);
   objective.validate(issues);
+  data::validate_objective(objective, data, issues);  // sentinels needed at data.max_length
   model.validate(issues);
   optim.validate(issues);
   train.validate(issues);

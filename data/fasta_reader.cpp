@@ -1,0 +1,255 @@
+#include "data/fasta_reader.h"
+
+#include <array>
+#include <cstring>
+
+#include "core/error.h"
+#include "data/vocab.h"
+
+namespace ankh::data {
+
+namespace {
+
+// The parse table: residue ids (>= 0) for letters of either case; negative codes for the rest,
+// so that the hot loop only ORs the looked-up bytes and checks the sign once per line.
+constexpr int8_t kInvalid = -1;
+constexpr int8_t kBlank = -2;  // spaces, tabs, '\r': ignored inside sequence lines
+constexpr int8_t kStop = -3;   // '*': allowed as the last character of a record
+
+const std::array<int8_t, 256>& parse_table() {
+  static const std::array<int8_t, 256> table = [] {
+    std::array<int8_t, 256> t = residue_table();
+    for (unsigned char c : {' ', '\t', '\r', '\v', '\f'}) t[c] = kBlank;
+    t[static_cast<unsigned char>('*')] = kStop;
+    return t;
+  }();
+  return table;
+}
+
+std::string show_char(unsigned char c) {
+  if (c >= 0x21 && c < 0x7f) return std::string("'") + static_cast<char>(c) + "'";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "byte 0x%02X", c);
+  return buf;
+}
+
+}  // namespace
+
+InvalidPolicy parse_invalid_policy(std::string_view name) {
+  if (name == "error") return InvalidPolicy::Error;
+  if (name == "unk") return InvalidPolicy::Unk;
+  if (name == "skip") return InvalidPolicy::Skip;
+  throw core::UsageError("unknown --on-invalid policy '" + std::string(name) + "'", "", "use error, unk or skip");
+}
+
+const char* policy_name(InvalidPolicy policy) {
+  switch (policy) {
+    case InvalidPolicy::Error: return "error";
+    case InvalidPolicy::Unk: return "unk";
+    case InvalidPolicy::Skip: return "skip";
+  }
+  return "?";
+}
+
+FastaReader::FastaReader(std::unique_ptr<InputStream> in, InvalidPolicy policy, std::size_t buffer_bytes)
+    : in_(std::move(in)), policy_(policy), buf_(new char[buffer_bytes]), buf_size_(buffer_bytes) {
+  reserve(1 << 16);
+}
+
+FastaReader::~FastaReader() = default;
+
+bool FastaReader::fill() {
+  const std::size_t got = in_->read(buf_.get(), buf_size_);
+  pos_ = buf_.get();
+  end_ = pos_ + got;
+  return got > 0;
+}
+
+void FastaReader::reserve(std::size_t n) {
+  if (n <= capacity_) return;
+  std::size_t cap = std::max<std::size_t>(capacity_ * 2, n);
+  std::unique_ptr<uint8_t[]> grown(new uint8_t[cap]);
+  if (length_ > 0) std::memcpy(grown.get(), tokens_.get(), length_);
+  tokens_ = std::move(grown);
+  capacity_ = cap;
+}
+
+inline void FastaReader::push(uint8_t id) {
+  reserve(length_ + 1);
+  tokens_[length_++] = id;
+}
+
+bool FastaReader::next(FastaRecord& out) {
+  for (;;) {
+    if (pos_ == end_ && !fill()) {
+      // End of input: a header line without its newline, then the last record.
+      if (in_header_) {
+        in_header_ = false;
+        finish_header();
+      }
+      if (in_record_) {
+        in_record_ = false;
+        if (finish_record(out)) return true;
+      }
+      return false;
+    }
+
+    if (in_header_) {
+      const char* nl = static_cast<const char*>(std::memchr(pos_, '\n', static_cast<std::size_t>(end_ - pos_)));
+      const char* stop = nl ? nl : end_;
+      header_.append(pos_, stop);
+      if (!nl) {
+        pos_ = end_;
+        continue;
+      }
+      pos_ = nl + 1;
+      ++line_;
+      at_line_start_ = true;
+      in_header_ = false;
+      finish_header();
+      continue;
+    }
+
+    if (at_line_start_) {
+      if (*pos_ == '>') {
+        if (in_record_) {
+          // The previous record ends here; the header is read on the next pass of the loop.
+          in_record_ = false;
+          if (finish_record(out)) return true;
+          continue;
+        }
+        ++pos_;
+        at_line_start_ = false;
+        in_header_ = true;
+        in_record_ = true;
+        header_line_ = line_;
+        header_.clear();
+        length_ = 0;
+        pending_star_ = record_invalid_ = record_counted_ = false;
+        ++counts_.records;
+        continue;
+      }
+      at_line_start_ = false;
+    }
+
+    // Sequence bytes up to the end of the line or of the buffer (lines may span buffers).
+    const char* nl = static_cast<const char*>(std::memchr(pos_, '\n', static_cast<std::size_t>(end_ - pos_)));
+    const char* stop = nl ? nl : end_;
+    if (stop > pos_) {
+      if (in_record_) append_residues(pos_, stop);
+      else before_first_header(pos_, stop);
+    }
+    if (nl) {
+      pos_ = nl + 1;
+      ++line_;
+      at_line_start_ = true;
+    } else {
+      pos_ = end_;
+    }
+  }
+}
+
+void FastaReader::finish_header() {
+  std::size_t end = header_.size();
+  while (end > 0 && (header_[end - 1] == '\r' || header_[end - 1] == ' ' || header_[end - 1] == '\t')) --end;
+  const std::size_t id_end = header_.find_first_of(" \t\r\v\f\x01", 0);  // \x01: NCBI's title separator
+  id_.assign(header_, 0, std::min(end, id_end));
+  if (id_.empty())
+    throw core::InputError("a header without an id ('>' must be followed directly by the record id)",
+                           in_->name() + ":" + std::to_string(header_line_));
+}
+
+bool FastaReader::finish_record(FastaRecord& out) {
+  if (pending_star_) ++counts_.stripped_stops;
+  pending_star_ = false;
+  if (record_invalid_) {
+    ++counts_.skipped_invalid;
+    return false;
+  }
+  if (length_ == 0) {
+    ++counts_.empty_records;
+    return false;
+  }
+  out.id = id_;
+  out.tokens = tokens_.get();
+  out.length = length_;
+  out.line = header_line_;
+  ++counts_.sequences;
+  counts_.residues += static_cast<int64_t>(length_);
+  return true;
+}
+
+void FastaReader::append_residues(const char* p, const char* stop) {
+  // A trailing '\r' (Windows line ending) would send every line of such a file down the slow path.
+  if (stop[-1] == '\r') --stop;
+  const std::size_t n = static_cast<std::size_t>(stop - p);
+  if (n == 0) return;
+  reserve(length_ + n);
+  const auto& table = parse_table();
+  uint8_t* dst = tokens_.get() + length_;
+  int8_t any_negative = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const int8_t v = table[static_cast<unsigned char>(p[i])];
+    dst[i] = static_cast<uint8_t>(v);
+    any_negative = static_cast<int8_t>(any_negative | v);
+  }
+  if (any_negative >= 0 && !pending_star_) {
+    length_ += n;
+    return;
+  }
+  append_slow(p, stop);  // rare: blanks, '*', invalid characters
+}
+
+void FastaReader::append_slow(const char* p, const char* stop) {
+  const auto& table = parse_table();
+  for (; p < stop; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    const int8_t v = table[c];
+    if (v >= 0) {
+      if (pending_star_) {  // a '*' with residues after it is not a stop codon
+        pending_star_ = false;
+        invalid('*', star_line_);
+      }
+      push(static_cast<uint8_t>(v));
+    } else if (v == kBlank) {
+      continue;
+    } else if (v == kStop) {
+      if (pending_star_) invalid('*', star_line_);
+      pending_star_ = true;
+      star_line_ = line_;
+    } else {
+      invalid(c, line_);
+    }
+  }
+}
+
+void FastaReader::invalid(unsigned char c, int64_t line) {
+  ++counts_.invalid_characters;
+  if (!record_counted_) {
+    record_counted_ = true;
+    ++counts_.records_with_invalid;
+  }
+  switch (policy_) {
+    case InvalidPolicy::Error:
+      throw core::InputError("invalid character " + show_char(c) + " in the sequence of record '" + id_ + "'",
+                             in_->name() + ":" + std::to_string(line),
+                             "Ankh's vocabulary has the letters ALGVSREDTIPKFQNYMHWCXBOUZ; --on-invalid unk stores "
+                             "other characters as <unk>, --on-invalid skip drops such records");
+    case InvalidPolicy::Unk:
+      ++counts_.unknown_residues;
+      push(static_cast<uint8_t>(kUnk));
+      break;
+    case InvalidPolicy::Skip:
+      record_invalid_ = true;
+      break;
+  }
+}
+
+void FastaReader::before_first_header(const char* p, const char* stop) const {
+  for (; p < stop; ++p)
+    if (parse_table()[static_cast<unsigned char>(*p)] != kBlank)
+      throw core::InputError("sequence data before the first header", in_->name() + ":" + std::to_string(line_),
+                             "a FASTA record starts with a '>' header line");
+}
+
+}  // namespace ankh::data

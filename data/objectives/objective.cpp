@@ -1,0 +1,82 @@
+#include "data/objectives/objective.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "core/hash.h"
+#include "core/strings.h"
+#include "data/objectives/demasking.h"
+#include "data/objectives/t5_span.h"
+#include "data/vocab.h"
+
+namespace ankh::data {
+
+std::unique_ptr<const Objective> make_objective(const ObjectiveConfig& c) {
+  if (c.kind == "ankh") return std::make_unique<AnkhDemasking>(c.mask_prob);
+  if (c.kind == "t5_span") return std::make_unique<T5SpanCorruption>(c.mask_prob, c.mean_span_length);
+  if (c.kind == "full_reconstruction") return std::make_unique<FullReconstruction>(c.mask_prob);
+  core::IssueList issues;
+  issues.add("objective.kind", "", "unknown objective '" + c.kind + "'", "use ankh, t5_span or full_reconstruction");
+  issues.throw_if_any();
+  return nullptr;
+}
+
+uint64_t objective_seed(uint64_t seed, int64_t epoch, int64_t sample) {
+  constexpr uint64_t kObjectiveStream = 0x6F626A6563746976ULL;  // "objectiv"
+  return core::hash_words(seed, static_cast<uint64_t>(epoch), static_cast<uint64_t>(sample), kObjectiveStream);
+}
+
+int64_t masked_count(int64_t residues, double mask_prob) {
+  if (residues <= 1) return residues;
+  const auto m = static_cast<int64_t>(std::llround(mask_prob * static_cast<double>(residues)));
+  return std::clamp<int64_t>(m, 1, residues - 1);
+}
+
+void check_sentinels(const Objective& objective, int64_t residues, int64_t needed) {
+  // validate_objective() rejects such configurations up front; this guards direct callers.
+  if (needed > kNumSentinels)
+    throw core::InputError(std::string("objective '") + objective.name() + "' needs " + std::to_string(needed) +
+                               " sentinels for a sample of " + std::to_string(residues) + " residues; the vocabulary has " +
+                               std::to_string(kNumSentinels),
+                           "", "crop samples to fewer residues (data.max_length) or lower objective.mask_prob");
+}
+
+namespace {
+
+bool fits(const ObjectiveConfig& c, int64_t max_length) {
+  return make_objective(c)->max_sentinels(max_length - 1) <= kNumSentinels;
+}
+
+}  // namespace
+
+void validate_objective(const ObjectiveConfig& objective, const DataConfig& data, core::IssueList& issues) {
+  if (objective.kind != "ankh" && objective.kind != "t5_span" && objective.kind != "full_reconstruction") return;
+  const int64_t residues = data.max_length - 1;
+  const int64_t need = make_objective(objective)->max_sentinels(residues);
+  if (need <= kNumSentinels) return;
+
+  // The largest mask_prob (to 1/1000) and max_length that would fit, as the hint.
+  ObjectiveConfig lower = objective;
+  double lo = 0, hi = objective.mask_prob;
+  for (int i = 0; i < 40; ++i) {
+    lower.mask_prob = (lo + hi) / 2;
+    (fits(lower, data.max_length) ? lo : hi) = lower.mask_prob;
+  }
+  const double best_prob = std::floor(lo * 1000) / 1000;
+  int64_t a = 2, b = data.max_length;  // fits(a), !fits(b)
+  while (b - a > 1) {
+    const int64_t mid = a + (b - a) / 2;
+    (fits(objective, mid) ? a : b) = mid;
+  }
+  char hint[160];
+  std::snprintf(hint, sizeof hint, "lower objective.mask_prob to %s or data.max_length to %lld",
+                core::format_double(best_prob).c_str(), static_cast<long long>(a));
+  issues.add("objective.mask_prob", "",
+             "objective '" + objective.kind + "' would need " + std::to_string(need) + " sentinels for a sample of " +
+                 std::to_string(residues) + " residues (data.max_length " + std::to_string(data.max_length) +
+                 "), but the vocabulary has " + std::to_string(kNumSentinels),
+             hint);
+}
+
+}  // namespace ankh::data

@@ -1,0 +1,260 @@
+#include "data/preprocess.h"
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "ankh/build_config.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/hash.h"
+#include "core/progress.h"
+#include "core/strings.h"
+#include "core/timer.h"
+#include "data/duplicate_ids.h"
+#include "data/input_stream.h"
+#include "data/shard_format.h"
+#include "data/vocab.h"
+
+namespace ankh::data {
+
+namespace fs = std::filesystem;
+
+bool in_valid_split(std::string_view id, double valid_fraction) {
+  // A fixed seed, part of the format: changing it would move records across the split.
+  constexpr uint64_t kSplitSeed = 0x616E6B6873706C74ULL;  // "ankhsplt"
+  const double u = static_cast<double>(core::hash_bytes(id, kSplitSeed) >> 11) * 0x1.0p-53;
+  return u < valid_fraction;
+}
+
+namespace {
+
+// Writes finished shards: inline with one thread, otherwise on `threads - 1` writer threads
+// while the caller keeps parsing. At most `threads` shards are in memory at once.
+class ShardSink {
+ public:
+  ShardSink(fs::path dir, int threads, DuplicateIdFinder& dups) : dir_(std::move(dir)), dups_(dups) {
+    capacity_ = static_cast<std::size_t>(std::max(1, threads - 1));
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~ShardSink() { stop(); }
+
+  void submit(int64_t number, std::unique_ptr<ShardBuffer> shard) {
+    if (workers_.empty()) {
+      write(number, *shard);
+      return;
+    }
+    std::unique_lock<std::mutex> lock(mutex_);
+    not_full_.wait(lock, [&] { return queue_.size() < capacity_ || error_; });
+    if (error_) std::rethrow_exception(error_);
+    queue_.emplace_back(number, std::move(shard));
+    not_empty_.notify_one();
+  }
+
+  std::vector<ShardInfo> finish() {
+    stop();
+    if (error_) std::rethrow_exception(error_);
+    std::sort(infos_.begin(), infos_.end(), [](const ShardInfo& a, const ShardInfo& b) {
+      return a.split != b.split ? a.split == Split::Train : a.number < b.number;
+    });
+    return infos_;
+  }
+
+ private:
+  void write(int64_t number, const ShardBuffer& shard) {
+    ShardInfo info = write_shard(dir_, number, shard);
+    dups_.add(shard, info.file);
+    std::lock_guard<std::mutex> lock(infos_mutex_);
+    infos_.push_back(std::move(info));
+  }
+
+  void work() {
+    for (;;) {
+      std::pair<int64_t, std::unique_ptr<ShardBuffer>> job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        not_empty_.wait(lock, [&] { return !queue_.empty() || closing_; });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+        not_full_.notify_one();
+      }
+      try {
+        write(job.first, *job.second);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+        queue_.clear();
+        not_full_.notify_all();
+      }
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closing_ = true;
+      not_empty_.notify_all();
+    }
+    for (auto& t : workers_)
+      if (t.joinable()) t.join();
+    workers_.clear();
+  }
+
+  fs::path dir_;
+  DuplicateIdFinder& dups_;
+  std::size_t capacity_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_, infos_mutex_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::pair<int64_t, std::unique_ptr<ShardBuffer>>> queue_;
+  bool closing_ = false;
+  std::exception_ptr error_;
+  std::vector<ShardInfo> infos_;
+};
+
+bool is_shard_file(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return (core::starts_with(name, "train-") || core::starts_with(name, "valid-")) && core::ends_with(name, ".h5");
+}
+
+// The output directory may be new, empty, or hold unrelated files; a dataset in it is only
+// replaced with --overwrite.
+void check_output(const PreprocessOptions& o) {
+  std::error_code ec;
+  if (fs::exists(o.output, ec) && !fs::is_directory(o.output, ec))
+    throw core::IoError("output exists and is not a directory", o.output.string());
+  if (!fs::exists(o.output, ec)) return;
+  bool has_dataset = fs::exists(o.output / shard::kManifestName, ec);
+  for (const auto& entry : fs::directory_iterator(o.output, ec)) has_dataset = has_dataset || is_shard_file(entry.path());
+  if (has_dataset && !o.overwrite)
+    throw core::InputError("output directory already holds a dataset", o.output.string(),
+                           "pass --overwrite to replace it, or choose another --output directory");
+}
+
+// Removes the staging directory however preprocess ends.
+struct StagingDir {
+  fs::path path;
+  ~StagingDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+void add_counts(PreprocessCounts& total, const PreprocessCounts& c) {
+  total.records += c.records;
+  total.sequences += c.sequences;
+  total.residues += c.residues;
+  total.empty_records += c.empty_records;
+  total.stripped_stops += c.stripped_stops;
+  total.invalid_characters += c.invalid_characters;
+  total.records_with_invalid += c.records_with_invalid;
+  total.unknown_residues += c.unknown_residues;
+  total.skipped_invalid += c.skipped_invalid;
+}
+
+}  // namespace
+
+PreprocessResult preprocess(const PreprocessOptions& o) {
+  if (o.inputs.empty()) throw core::UsageError("no input files", "ankh preprocess", "pass --input FILE (repeatable)");
+  if (o.output.empty()) throw core::UsageError("no output directory", "ankh preprocess", "pass --output DIR");
+  if (!(o.valid_fraction >= 0 && o.valid_fraction < 1))
+    throw core::UsageError("--valid-fraction must be in [0, 1), got " + core::format_double(o.valid_fraction));
+  if (o.shard_sequences < 0 || o.shard_mb <= 0) throw core::UsageError("shard size must be positive");
+  if (o.threads < 1) throw core::UsageError("--threads must be at least 1");
+
+  core::Stopwatch clock;
+  PreprocessResult result;
+  // Every input must be readable before hours of work start.
+  std::vector<uint64_t> sizes;
+  for (const auto& input : o.inputs) {
+    auto probe = InputStream::open(input);
+    sizes.push_back(probe->file_size());
+    result.input_bytes += probe->file_size();
+  }
+  check_output(o);
+  fs::create_directories(o.output);
+  StagingDir staging{o.output / (".staging-" + std::to_string(::getpid()))};
+  fs::remove_all(staging.path);
+  fs::create_directories(staging.path);
+
+  DuplicateIdFinder dups(staging.path);
+  ShardSink sink(staging.path, o.threads, dups);
+  const uint64_t limit_bytes = static_cast<uint64_t>(o.shard_mb) << 20;
+  const uint64_t reserve = o.shard_sequences > 0 ? 0 : limit_bytes;
+  std::unique_ptr<ShardBuffer> buffers[2] = {std::make_unique<ShardBuffer>(Split::Train, reserve),
+                                             std::make_unique<ShardBuffer>(Split::Valid)};
+  int64_t numbers[2] = {0, 0};
+  auto full = [&](const ShardBuffer& b) {
+    return o.shard_sequences > 0 ? b.sequences() >= o.shard_sequences : b.bytes() >= limit_bytes;
+  };
+  auto flush = [&](int k) {
+    const Split split = k == 0 ? Split::Train : Split::Valid;
+    sink.submit(numbers[k]++, std::move(buffers[k]));
+    buffers[k] = std::make_unique<ShardBuffer>(split, k == 0 ? reserve : 0);
+  };
+
+  Manifest& m = result.manifest;
+  m.format = shard::kFormatName;
+  m.format_version = shard::kFormatVersion;
+  m.vocabulary = kVocabularyName;
+  m.created_by = std::string("ankh ") + ANKH_VERSION;
+  m.on_invalid = policy_name(o.on_invalid);
+  m.valid_fraction = o.valid_fraction;
+
+  std::unique_ptr<core::Progress> progress;
+  if (o.progress) progress = std::make_unique<core::Progress>("preprocess", 0, "records", static_cast<int64_t>(result.input_bytes));
+  for (std::size_t f = 0; f < o.inputs.size(); ++f) {
+    FastaReader reader(InputStream::open(o.inputs[f]), o.on_invalid);
+    FastaRecord rec;
+    uint64_t reported_bytes = 0;
+    int64_t since_report = 0;
+    while (reader.next(rec)) {
+      const int k = in_valid_split(rec.id, o.valid_fraction) ? 1 : 0;
+      buffers[k]->add(rec.id, rec.tokens, rec.length);
+      if (full(*buffers[k])) flush(k);
+      if (progress && ++since_report == 4096) {
+        const uint64_t at = reader.stream().file_position();
+        progress->advance(since_report, static_cast<int64_t>(at - reported_bytes));
+        reported_bytes = at;
+        since_report = 0;
+      }
+    }
+    if (progress) progress->advance(since_report, static_cast<int64_t>(sizes[f] - std::min(sizes[f], reported_bytes)));
+    m.sources.push_back({fs::absolute(o.inputs[f]).lexically_normal().string(), sizes[f], reader.counts().records});
+    add_counts(m.counts, reader.counts());
+  }
+  for (int k = 0; k < 2; ++k)
+    if (!buffers[k]->empty()) flush(k);
+  m.shards = sink.finish();
+  if (progress) progress->finish();
+
+  if (m.shards.empty())
+    throw core::InputError("no sequences in the input (" + core::format_count(m.counts.records) + " records, " +
+                               core::format_count(m.counts.empty_records) + " empty, " +
+                               core::format_count(m.counts.skipped_invalid) + " skipped as invalid)",
+                           o.inputs.front().string(), "nothing to write: no dataset was created");
+
+  const DuplicateIdFinder::Result duplicates = dups.finish();
+  m.counts.duplicate_ids = duplicates.duplicates;
+  result.duplicate_examples = duplicates.examples;
+
+  // Install: the old dataset (with --overwrite) goes only now that the new one is complete; its
+  // manifest first, so that no manifest ever lists a mixture of old and new shards.
+  std::error_code ec;
+  fs::remove(o.output / shard::kManifestName, ec);
+  for (const auto& entry : fs::directory_iterator(o.output))
+    if (is_shard_file(entry.path())) fs::remove(entry.path());
+  for (const ShardInfo& s : m.shards) core::rename_durable(staging.path / s.file, o.output / s.file);
+  core::write_file_atomic(o.output / shard::kManifestName, m.to_yaml());
+  result.seconds = clock.seconds();
+  return result;
+}
+
+}  // namespace ankh::data
