@@ -67,7 +67,7 @@ class CheckpointWriter {
 
   // Starts the checkpoint of `step`: takes the run's checkpoint lock (one save at a time, also
   // across processes), removes `.tmp` directories left by interrupted saves, creates
-  // `step-N.tmp/`. CheckpointError when step-N already exists.
+  // `step-N.tmp/`. An existing step-N (a run resumed from an older step) is replaced at commit.
   static CheckpointWriter begin(const std::filesystem::path& run_dir, int64_t step, Options options);
   static CheckpointWriter begin(const std::filesystem::path& run_dir, int64_t step) { return begin(run_dir, step, Options{}); }
 

@@ -171,9 +171,10 @@ CheckpointWriter CheckpointWriter::begin(const fs::path& run_dir, int64_t step, 
   fs::create_directories(parent, ec);
   if (ec) throw core::IoError("cannot create the checkpoint directory: " + ec.message(), parent.string());
   s->lock = std::make_unique<RunLock>(parent);
+  // A run resumed from an older checkpoint reaches steps it saved before: the new save replaces
+  // the old one, but only at commit (until then the old one stays loadable).
   if (fs::exists(s->final_dir))
-    throw CheckpointError("a checkpoint of step " + std::to_string(step) + " already exists", s->final_dir.string(),
-                          "saving the same step twice is a bug of the caller; to redo it, delete the directory first");
+    spdlog::warn("{} exists: the checkpoint being saved replaces it when committed", s->final_dir.string());
   remove_stale_temps(parent);
   fs::create_directory(s->temp_dir, ec);
   if (ec) throw core::IoError("cannot create the checkpoint directory: " + ec.message(), s->temp_dir.string());
@@ -263,7 +264,18 @@ fs::path CheckpointWriter::commit() {
   }
   core::fsync_path(s.temp_dir);  // every file's directory entry is durable before the marker
   core::write_file_atomic(s.temp_dir / kCommitMarker, marker.to_json());
-  core::rename_durable(s.temp_dir, s.final_dir);
+  if (fs::exists(s.final_dir)) {
+    // Renamed away first: a crash in between leaves the older checkpoints and this .tmp, never a
+    // mixture. The next save removes the leftovers.
+    const fs::path old = s.final_dir.string() + ".deleting";
+    std::error_code ec;
+    fs::remove_all(old, ec);
+    core::rename_durable(s.final_dir, old);
+    core::rename_durable(s.temp_dir, s.final_dir);
+    fs::remove_all(old, ec);
+  } else {
+    core::rename_durable(s.temp_dir, s.final_dir);
+  }
   s.committed = true;
   s.stop_worker();
   s.lock.reset();

@@ -158,19 +158,35 @@ TEST(CkptDir, FailureBetweenTensorsAndCommitLeavesThePreviousCheckpoint) {
   EXPECT_EQ(find_latest_committed(run.path())->step(), 10);
 }
 
-TEST(CkptDir, OneSaveAtATimeAndNoStepTwice) {
+TEST(CkptDir, OneSaveAtATimeAndFileNames) {
   ScratchDir run;
   auto w = CheckpointWriter::begin(run.path(), 1);
   EXPECT_NE(error_of([&] { CheckpointWriter::begin(run.path(), 2); }).find("another checkpoint of this run is being written"),
             std::string::npos);
   EXPECT_TRUE(fs::exists(w.temp_dir())) << "the failed begin must not remove the running save's directory";
   w.commit();
-  EXPECT_NE(error_of([&] { CheckpointWriter::begin(run.path(), 1); }).find("already exists"), std::string::npos);
   auto w2 = CheckpointWriter::begin(run.path(), 2);
   w2.write_text("a.txt", "x");
   EXPECT_NE(error_of([&] { w2.write_text("a.txt", "y"); }).find("written twice"), std::string::npos);
   EXPECT_NE(error_of([&] { w2.write_text("../evil", "y"); }).find("invalid checkpoint file name"), std::string::npos);
   EXPECT_NE(error_of([&] { w2.write_text(kCommitMarker, "y"); }).find("invalid checkpoint file name"), std::string::npos);
+}
+
+TEST(CkptDir, SavingAnExistingStepReplacesItAtCommit) {
+  ScratchDir run;
+  save(run.path(), 10);
+  save(run.path(), 20);
+  // Resumed from step 10, the run reaches step 20 again.
+  auto w = CheckpointWriter::begin(run.path(), 20);
+  w.write_tensors("model.safetensors", {{"encoder.w", torch::full({2}, -1.0f)}});
+  w.wait();
+  EXPECT_EQ(find_latest_committed(run.path())->read_json("state.json")["step"], 20) << "the old one stays until the commit";
+  w.commit();
+  const auto latest = find_latest_committed(run.path());
+  EXPECT_EQ(latest->step(), 20);
+  EXPECT_EQ(latest->files(), std::vector<std::string>{"model.safetensors"});
+  EXPECT_TRUE(torch::equal(latest->load_tensors("model.safetensors").at("encoder.w"), torch::full({2}, -1.0f)));
+  EXPECT_FALSE(fs::exists(checkpoint_path(run.path(), 20).string() + ".deleting"));
 }
 
 TEST(CkptDir, DamagedCheckpointsAreSkippedWithTheReason) {
