@@ -232,10 +232,15 @@ void run_mode(StandIn& model, Communicator& comm, const trainer::DistConfig* dis
   std::unique_ptr<GradSync> sync;
   if (dist) sync = std::make_unique<GradSync>(model.params(), comm, *dist);
   for (int k = 0; k < steps + 1; ++k) {
-    if (sync)
+    if (sync) {
       sync->zero_grad();
-    else
-      for (auto& [n, p] : model.params()) p.mutable_grad() = torch::Tensor();
+    } else {
+      // Zeroed, not set to None: backward then accumulates into existing gradients, as it does
+      // into GradSync's buckets, so the difference between the modes is communication alone.
+      torch::NoGradGuard no_grad;
+      for (auto& [n, p] : model.params())
+        if (p.grad().defined()) p.mutable_grad().zero_();
+    }
     comm.barrier();  // start together
     core::Stopwatch clock;
     if (sync) sync->begin_micro_batch(true);
