@@ -111,17 +111,24 @@ TEST(ModelCuda, SdpaMatchesThePlainPath) {
   }
 }
 
-TEST(ModelCuda, CheckpointingMatchesUnderAutocast) {
+// In fp32 the recomputation reproduces the ordinary backward; under bf16 autocast it differs at
+// bf16 rounding level, because the recomputed matmuls run on the autograd thread's cuBLAS handle
+// (another algorithm choice) while the loss itself is identical.
+TEST(ModelCuda, CheckpointingMatchesTheOrdinaryBackward) {
   REQUIRE_CUDA();
   const data::Batch b = batch(4, 128, 40);
-  for (const char* attention : {"plain", "auto"}) {
-    ModelConfig c = config(attention);
-    const StepResult plain = train_step(c, true, b);
-    c.activation_checkpointing = true;
-    const StepResult checkpointed = train_step(c, true, b);
-    EXPECT_NEAR(checkpointed.loss, plain.loss, 1e-6 * plain.loss);
-    for (const auto& [name, grad] : plain.grads)
-      EXPECT_LT(relative_difference(checkpointed.grads.at(name), grad), 1e-3) << name << " " << attention;
+  for (const char* attention : {"plain", "sdpa"}) {
+    if (std::string(attention) == "sdpa" && !sdpa_available()) continue;
+    for (bool autocast : {false, true}) {
+      ModelConfig c = config(attention);
+      const StepResult plain = train_step(c, autocast, b);
+      c.activation_checkpointing = true;
+      const StepResult checkpointed = train_step(c, autocast, b);
+      EXPECT_NEAR(checkpointed.loss, plain.loss, 1e-6 * plain.loss);
+      for (const auto& [name, grad] : plain.grads)
+        EXPECT_LT(relative_difference(checkpointed.grads.at(name), grad), autocast ? 1e-2 : 1e-5)
+            << name << " " << attention << " autocast=" << autocast;
+    }
   }
 }
 

@@ -45,6 +45,11 @@ def make_case(out, name, c, seed):
                       eos_token_id=1, is_encoder_decoder=True)
     model = T5ForConditionalGeneration(config).float()
     model.train(False)
+    tied_at_init = model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr()
+    if not c["tie_embeddings"] and tied_at_init:
+        # transformers >= 5 ties lm_head to shared even for tie_word_embeddings=False (which then only
+        # means "no d_model^-0.5 rescale"); T5 v1.1 and Ankh have their own lm_head: untie it.
+        model.lm_head.weight = torch.nn.Parameter(torch.randn(144, c["d_model"]) * c["d_model"] ** -0.5)
     with torch.no_grad():  # make the norm gains matter too
         for n, p in model.named_parameters():
             if n.endswith("layer_norm.weight"):
@@ -61,8 +66,9 @@ def make_case(out, name, c, seed):
         for n, p in params.items():
             f.write(n + "\t" + ",".join(str(s) for s in p.shape) + "\n")
             write(os.path.join(d, n + ".bin"), p.detach().float().numpy())
-    print(f"{name}: {len(params)} parameters, lm_head shared with embeddings: "
-          f"{model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr()}, "
+    print(f"{name}: {len(params)} parameters; lm_head tied to shared when built: {tied_at_init}, now: "
+          f"{model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr()}; "
+          f"config.tie_word_embeddings={config.tie_word_embeddings}, "
           f"scale_decoder_outputs={getattr(config, 'scale_decoder_outputs', 'n/a')}")
 
     b, le, ld = 3, c["enc_len"], c["dec_len"]
@@ -99,11 +105,39 @@ def make_case(out, name, c, seed):
                 write(os.path.join(d, n + ".grad.bin"), p.grad.float().numpy())
 
 
+def check_round_trip(out, name):
+    """Does save_pretrained + from_pretrained keep an untied lm_head? (What `ankh export` relies on.)"""
+    d = os.path.join(out, name)
+    import tempfile
+    torch.manual_seed(0)
+    c = CASES[name]
+    config = T5Config(vocab_size=144, d_model=c["d_model"], d_kv=c["d_kv"], d_ff=c["d_ff"],
+                      num_layers=c["encoder_layers"], num_decoder_layers=c["decoder_layers"],
+                      num_heads=c["num_heads"], relative_attention_num_buckets=c["relative_buckets"],
+                      relative_attention_max_distance=c["relative_max_distance"], dropout_rate=0.0,
+                      feed_forward_proj=c["activation"], tie_word_embeddings=False, decoder_start_token_id=0)
+    model = T5ForConditionalGeneration(config)
+    model.lm_head.weight = torch.nn.Parameter(torch.randn(144, c["d_model"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_pretrained(tmp)
+        import json
+        saved = json.load(open(os.path.join(tmp, "config.json")))
+        again = T5ForConditionalGeneration.from_pretrained(tmp)
+        same = torch.equal(again.lm_head.weight, model.lm_head.weight)
+        tied = again.lm_head.weight.data_ptr() == again.shared.weight.data_ptr()
+    print(f"round trip (untied lm_head): saved tie_word_embeddings={saved.get('tie_word_embeddings')}, "
+          f"lm_head kept: {same}, tied after load: {tied}")
+
+
 def main():
     out = sys.argv[1]
     print(f"transformers {transformers.__version__}, torch {torch.__version__}")
     for i, (name, c) in enumerate(CASES.items()):
         make_case(out, name, c, 100 + i)
+    try:
+        check_round_trip(out, "ankh_gated_gelu")
+    except Exception as e:  # diagnostic only
+        print(f"round trip check failed: {e!r}")
 
 
 if __name__ == "__main__":

@@ -50,8 +50,9 @@ TORCH_MODULE(Attention);
 // Whether this build's LibTorch has scaled_dot_product_attention with an explicit scale (>= 2.1).
 bool sdpa_available();
 
-// The kernel `kernel` (auto | plain | sdpa) selects for inputs on `device`: auto takes sdpa on
-// CUDA where it is available (measured faster there, docs/performance.md) and plain elsewhere.
+// Whether `kernel` (auto | plain | sdpa) means scaled_dot_product_attention for inputs on
+// `device`. auto is plain everywhere: sdpa was measured slower for T5's gradient-carrying bias
+// (docs/performance.md); it stays selectable for newer LibTorch releases.
 bool resolve_sdpa(const std::string& kernel, const torch::Device& device);
 
 }  // namespace ankh::trainer::model

@@ -27,7 +27,7 @@ void ModelConfig::visit(core::FieldVisitor& v) {
           "recompute each block's activations in backward to save memory");
   v.choice("attention", attention, {"auto", "plain", "sdpa"},
            "attention kernel: plain matmul/softmax, LibTorch's scaled_dot_product_attention (>= 2.1), "
-           "or auto (sdpa on CUDA where this build has it, plain otherwise)");
+           "or auto (the faster one as measured: plain; see docs/performance.md)");
   v.choice("precision", precision, {"bf16", "fp32"},
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");

@@ -24,7 +24,7 @@ struct ModelConfig {
   double layer_norm_eps = 1e-6;
   bool tie_embeddings = false;
   bool activation_checkpointing = false;
-  std::string attention = "auto";  // auto | plain | sdpa (scaled_dot_product_attention, LibTorch >= 2.1)
+  std::string attention = "auto";  // auto (= plain, measured faster) | plain | sdpa (LibTorch >= 2.1)
   std::string precision = "bf16";  // bf16 | fp32
   std::string init_from;           // Hugging Face directory to start from ("" = random init)
 

@@ -1,0 +1,82 @@
+#include "trainer/model/throughput.h"
+
+#include <torch/cuda.h>
+
+#include "core/timer.h"
+#include "data/batch.h"
+#include "data/vocab.h"
+#include "trainer/model/loss.h"
+#include "trainer/model/model_stats.h"
+#include "trainer/model/precision.h"
+#include "trainer/model/t5_model.h"
+
+namespace ankh::trainer::model {
+
+namespace {
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize();
+}
+
+data::Batch synthetic_batch(int64_t rows, int64_t enc_len, int64_t dec_len, const torch::Device& device) {
+  torch::manual_seed(1);
+  const auto ids = torch::TensorOptions().dtype(torch::kLong);
+  data::Batch b;
+  b.input_ids = torch::randint(data::kFirstResidue, data::kFirstResidue + 20, {rows, enc_len}, ids).to(device);
+  b.attention_mask = torch::ones({rows, enc_len}, ids).to(device);
+  b.labels = torch::randint(data::kFirstResidue, data::kVocabSize, {rows, dec_len}, ids).to(device);
+  b.decoder_input_ids = torch::cat({torch::zeros({rows, 1}, ids.device(device)), b.labels.slice(1, 0, dec_len - 1)}, 1);
+  b.decoder_attention_mask = torch::ones({rows, dec_len}, ids).to(device);
+  return b;
+}
+
+}  // namespace
+
+double matmul_flops_per_second(int64_t n, torch::ScalarType dtype, const torch::Device& device, double min_seconds) {
+  const auto options = torch::TensorOptions().dtype(dtype).device(device);
+  const torch::Tensor a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
+  torch::Tensor c = torch::mm(a, b);  // warm-up (cuBLAS handles, OpenBLAS threads)
+  synchronize(device);
+  int64_t reps = 0;
+  core::Stopwatch watch;
+  do {
+    c = torch::mm(a, b);
+    ++reps;
+    if (reps % 4 == 0) synchronize(device);
+  } while (reps < 3 || watch.seconds() < min_seconds);
+  synchronize(device);
+  const double nd = static_cast<double>(n);
+  return 2.0 * nd * nd * nd * static_cast<double>(reps) / watch.seconds();
+}
+
+Throughput measure_training_throughput(const ModelConfig& config, int64_t batch, int64_t encoder_len,
+                                       int64_t decoder_len, const torch::Device& device, int64_t warmup,
+                                       int64_t steps) {
+  T5Model model(config);
+  model->init_weights(1);
+  model->to(device);
+  model->train();
+  const data::Batch b = synthetic_batch(batch, encoder_len, decoder_len, device);
+  const AutocastState autocast = autocast_for(config, device);
+  auto step = [&] {
+    torch::Tensor loss;
+    {
+      AutocastGuard guard(autocast);
+      loss = loss_terms(model->forward(b), b.labels).loss_sum;
+    }
+    loss.backward();
+    for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
+  };
+  for (int64_t i = 0; i < warmup; ++i) step();
+  synchronize(device);
+  core::Stopwatch watch;
+  for (int64_t i = 0; i < steps; ++i) step();
+  synchronize(device);
+  Throughput t;
+  t.seconds_per_step = watch.seconds() / static_cast<double>(steps);
+  t.tokens_per_second = static_cast<double>(batch * encoder_len) / t.seconds_per_step;
+  t.flops_per_second = t.tokens_per_second * train_flops_per_token(config, encoder_len, decoder_len);
+  return t;
+}
+
+}  // namespace ankh::trainer::model

@@ -1,0 +1,29 @@
+// Timing the model, for `ankh bench model` and the GPU checks: the matrix-multiply FLOP/s of
+// the machine (the reference for model FLOP utilisation) and forward+backward throughput.
+#pragma once
+
+#include <cstdint>
+
+#include <torch/torch.h>
+
+#include "trainer/model/model_config.h"
+
+namespace ankh::trainer::model {
+
+// FLOP/s of an n x n x n product in `dtype` on `device`, over at least `min_seconds`.
+double matmul_flops_per_second(int64_t n, torch::ScalarType dtype, const torch::Device& device,
+                               double min_seconds = 1.0);
+
+struct Throughput {
+  double tokens_per_second = 0;  // encoder tokens
+  double flops_per_second = 0;   // train_flops_per_token x tokens/s (model FLOPs)
+  double seconds_per_step = 0;
+};
+
+// Forward + loss + backward of a freshly initialised model on synthetic full-length batches
+// (no padding, no optimizer step), under the config's precision on `device`.
+Throughput measure_training_throughput(const ModelConfig& config, int64_t batch, int64_t encoder_len,
+                                       int64_t decoder_len, const torch::Device& device, int64_t warmup,
+                                       int64_t steps);
+
+}  // namespace ankh::trainer::model
