@@ -41,10 +41,10 @@ struct Dataset::Shard {
   const uint8_t* tokens = nullptr;
   const uint8_t* offsets = nullptr;  // sequences + 1 little-endian uint64
 
-  // Record ids, read on first use.
+  // Record ids, read on first use: concatenated, with the end of each.
   mutable std::once_flag ids_once;
-  mutable std::vector<char> ids;
-  mutable std::size_t id_width = 0;
+  mutable std::string ids;
+  mutable std::vector<uint64_t> id_ends;
 
   uint64_t offset(int64_t i) const { return load_u64(offsets + 8 * i); }
 
@@ -208,20 +208,70 @@ TokenView Dataset::tokens(Split split, int64_t i) const {
 std::string Dataset::id(Split split, int64_t i) const {
   int64_t local = 0;
   const Shard& s = locate(split, i, local);
-  std::call_once(s.ids_once, [&s] {
-    std::lock_guard<std::recursive_mutex> guard(h5::lock());
-    h5::quiet_errors();
-    h5::Handle file = h5::file(H5Fopen(s.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    h5::Handle set = h5::dataset(file.valid() ? H5Dopen2(file, shard::kIds, H5P_DEFAULT) : H5I_INVALID_HID);
-    h5::Handle type = h5::type(set.valid() ? H5Dget_type(set) : H5I_INVALID_HID);
-    if (!type.valid() || H5Tis_variable_str(type) != 0) s.corrupt("cannot read /ids (" + h5::last_error() + ")");
-    s.id_width = H5Tget_size(type);
-    s.ids.assign(s.id_width * static_cast<std::size_t>(s.info.sequences), '\0');
-    if (H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, s.ids.data()) < 0)
+  std::call_once(s.ids_once, [&s] { read_ids(s); });
+  const uint64_t begin = local == 0 ? 0 : s.id_ends[static_cast<std::size_t>(local - 1)];
+  return s.ids.substr(begin, s.id_ends[static_cast<std::size_t>(local)] - begin);
+}
+
+void Dataset::read_ids(const Shard& s) {
+  std::lock_guard<std::recursive_mutex> guard(h5::lock());
+  h5::quiet_errors();
+  h5::Handle file = h5::file(H5Fopen(s.path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  h5::Handle set = h5::dataset(file.valid() ? H5Dopen2(file, shard::kIds, H5P_DEFAULT) : H5I_INVALID_HID);
+  h5::Handle type = h5::type(set.valid() ? H5Dget_type(set) : H5I_INVALID_HID);
+  if (!type.valid()) s.corrupt("cannot read /ids (" + h5::last_error() + ")");
+  const auto n = static_cast<std::size_t>(s.info.sequences);
+  s.id_ends.reserve(n);
+  if (H5Tis_variable_str(type) > 0) {  // what ankh writes
+    h5::Handle mem = h5::type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, H5T_VARIABLE);
+    std::vector<char*> ptrs(n, nullptr);
+    if (H5Dread(set, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
       s.corrupt("cannot read /ids (" + h5::last_error() + ")");
-  });
-  const char* p = s.ids.data() + s.id_width * static_cast<std::size_t>(local);
-  return std::string(p, strnlen(p, s.id_width));
+    for (char* p : ptrs) {
+      if (p) s.ids.append(p);
+      s.id_ends.push_back(s.ids.size());
+    }
+    h5::Handle space = h5::space(H5Dget_space(set));
+    H5Dvlen_reclaim(mem, space, H5P_DEFAULT, ptrs.data());
+  } else {  // fixed-length strings, NUL-padded
+    const std::size_t width = H5Tget_size(type);
+    std::vector<char> buf(width * n, '\0');
+    if (H5Dread(set, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
+      s.corrupt("cannot read /ids (" + h5::last_error() + ")");
+    for (std::size_t i = 0; i < n; ++i) {
+      const char* p = buf.data() + width * i;
+      s.ids.append(p, strnlen(p, width));
+      s.id_ends.push_back(s.ids.size());
+    }
+  }
+}
+
+std::string read_shard_id(const fs::path& shard_file, int64_t index) {
+  std::lock_guard<std::recursive_mutex> guard(h5::lock());
+  h5::quiet_errors();
+  h5::Handle file = h5::file(H5Fopen(shard_file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  h5::Handle set = h5::dataset(file.valid() ? H5Dopen2(file, shard::kIds, H5P_DEFAULT) : H5I_INVALID_HID);
+  h5::Handle type = h5::type(set.valid() ? H5Dget_type(set) : H5I_INVALID_HID);
+  h5::Handle space = h5::space(set.valid() ? H5Dget_space(set) : H5I_INVALID_HID);
+  const hsize_t start[1] = {static_cast<hsize_t>(index)}, count[1] = {1};
+  if (!space.valid() || H5Sselect_hyperslab(space, H5S_SELECT_SET, start, nullptr, count, nullptr) < 0)
+    throw core::InputError("cannot read /ids[" + std::to_string(index) + "] (" + h5::last_error() + ")", shard_file.string());
+  h5::Handle one = h5::space(H5Screate_simple(1, count, nullptr));
+  if (H5Tis_variable_str(type) > 0) {
+    h5::Handle mem = h5::type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(mem, H5T_VARIABLE);
+    char* p = nullptr;
+    if (H5Dread(set, mem, one, space, H5P_DEFAULT, &p) < 0)
+      throw core::InputError("cannot read /ids (" + h5::last_error() + ")", shard_file.string());
+    std::string id = p ? p : "";
+    H5Dvlen_reclaim(mem, one, H5P_DEFAULT, &p);
+    return id;
+  }
+  std::vector<char> buf(H5Tget_size(type) + 1, '\0');
+  if (H5Dread(set, type, one, space, H5P_DEFAULT, buf.data()) < 0)
+    throw core::InputError("cannot read /ids (" + h5::last_error() + ")", shard_file.string());
+  return std::string(buf.data());
 }
 
 }  // namespace ankh::data

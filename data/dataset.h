@@ -52,6 +52,7 @@ class Dataset {
   static int index(Split s) { return s == Split::Train ? 0 : 1; }
   const Shard& locate(Split split, int64_t i, int64_t& local) const;
   void open_shard(Shard& shard);
+  static void read_ids(const Shard& shard);
 
   std::filesystem::path dir_;
   Manifest manifest_;
@@ -59,5 +60,8 @@ class Dataset {
   std::vector<int64_t> starts_[2];  // first global index of each shard of the split
   SplitTotals totals_[2];
 };
+
+// Record `index` of one shard file's /ids (tools and reports; opens the file each call).
+std::string read_shard_id(const std::filesystem::path& shard_file, int64_t index);
 
 }  // namespace ankh::data

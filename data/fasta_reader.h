@@ -45,7 +45,7 @@ class FastaReader {
 
  private:
   bool fill();
-  void finish_header();
+  void finish_header(const char* begin, const char* end);
   bool finish_record(FastaRecord& out);
   void append_residues(const char* p, const char* stop);
   void append_slow(const char* p, const char* stop);
@@ -66,7 +66,7 @@ class FastaReader {
   bool in_header_ = false;  // inside a header line
   bool in_record_ = false;  // a header has been seen and its record is not finished
   int64_t header_line_ = 0;
-  std::string header_, id_;
+  std::string header_, id_;  // header_: a header line spanning blocks
 
   std::unique_ptr<uint8_t[]> tokens_;
   std::size_t length_ = 0, capacity_ = 0;

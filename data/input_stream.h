@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace ankh::data {
 
@@ -19,6 +20,10 @@ class InputStream {
   // Reads up to `n` bytes into `buf`; returns 0 only at the end of the data. InputError on a
   // truncated or corrupt gzip stream, IoError when reading fails.
   virtual std::size_t read(char* buf, std::size_t n) = 0;
+  // The next block of about `n` bytes (empty only at the end): by default read into `scratch`
+  // (n bytes); a plain file returns a view of a memory-mapped window instead, saving the copy.
+  // The view stays valid until the next call.
+  virtual std::string_view next_block(char* scratch, std::size_t n) { return {scratch, read(scratch, n)}; }
   // Bytes of the file consumed so far (compressed bytes for gzip): progress and throughput.
   virtual uint64_t file_position() const = 0;
   virtual bool compressed() const = 0;

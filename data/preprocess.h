@@ -40,5 +40,8 @@ PreprocessResult preprocess(const PreprocessOptions& options);
 // The deterministic split: a record goes to the valid split when a hash of its id falls below
 // `valid_fraction`, so a record's split never depends on the other records or files.
 bool in_valid_split(std::string_view id, double valid_fraction);
+// The same from the id's hash (id_hash), which preprocess computes once per record.
+uint64_t id_hash(std::string_view id);
+bool in_valid_split(uint64_t id_hash, double valid_fraction);
 
 }  // namespace ankh::data

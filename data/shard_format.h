@@ -3,7 +3,8 @@
 //   train-00000.h5, valid-00000.h5 ...   HDF5 shards, each one split:
 //     /tokens   uint8  [residues]   residue ids of every sequence, concatenated (no </s>)
 //     /offsets  uint64 [n + 1]      sequence i is tokens[offsets[i], offsets[i+1])
-//     /ids      fixed-length strings [n]  record ids (first word of the FASTA header)
+//     /ids      strings [n]  record ids (first word of the FASTA header): fixed-length,
+//               NUL-padded when every id of the shard has at most 64 bytes, else variable-length
 //   /tokens and /offsets are contiguous and uncompressed so that readers can memory-map them at
 //   H5Dget_offset; root attributes `format`, `format_version`, `vocabulary`, `split` make every
 //   shard self-describing.

@@ -16,7 +16,10 @@ class ShardBuffer {
  public:
   explicit ShardBuffer(Split split, uint64_t reserve_residues = 0);
 
-  void add(std::string_view id, const uint8_t* tokens, std::size_t length);
+  // `id_hash`: a 64-bit hash of the id (the split hash), kept for the duplicate check.
+  void add(std::string_view id, uint64_t id_hash, const uint8_t* tokens, std::size_t length);
+  // Empties the buffer for reuse, keeping its memory (no page faults for the next shard).
+  void clear(Split split);
 
   Split split() const { return split_; }
   int64_t sequences() const { return static_cast<int64_t>(offsets_.size()) - 1; }
@@ -28,15 +31,18 @@ class ShardBuffer {
   const std::vector<uint8_t>& tokens() const { return tokens_; }
   const std::vector<uint64_t>& offsets() const { return offsets_; }
   std::string_view id(int64_t i) const;
-  std::size_t max_id_length() const { return max_id_length_; }
+  const char* id_c_str(int64_t i) const { return id_bytes_.data() + id_begin(i); }  // NUL-terminated
+  uint64_t id_hash(int64_t i) const { return id_hashes_[static_cast<std::size_t>(i)]; }
 
  private:
   Split split_;
   std::vector<uint8_t> tokens_;
   std::vector<uint64_t> offsets_{0};
-  std::string id_bytes_;             // every id, concatenated
-  std::vector<uint64_t> id_ends_;    // end of id i in id_bytes_
-  std::size_t max_id_length_ = 0;
+  uint64_t id_begin(int64_t i) const { return i == 0 ? 0 : id_ends_[static_cast<std::size_t>(i - 1)] + 1; }
+
+  std::string id_bytes_;             // every id, each followed by a NUL (HDF5 wants C strings)
+  std::vector<uint64_t> id_ends_;    // end of id i in id_bytes_ (where its NUL is)
+  std::vector<uint64_t> id_hashes_;
 };
 
 // What the manifest records about a shard.
@@ -51,8 +57,14 @@ struct ShardInfo {
   uint64_t file_bytes = 0;
 };
 
-// Writes `shard` as DIR/<split>-<number>.h5 (temp name, fsync, rename). Throws IoError naming
-// the file on any failure, leaving no file under the final name.
-ShardInfo write_shard(const std::filesystem::path& dir, int64_t number, const ShardBuffer& shard);
+enum class Durability {
+  Now,       // fsync before the rename: the file is durable under its final name
+  Deferred,  // start the writeback and rename; the caller fsyncs before relying on it
+};
+
+// Writes `shard` as DIR/<split>-<number>.h5 (under a temporary name, renamed when complete).
+// Throws IoError naming the file on any failure, leaving no file under the final name.
+ShardInfo write_shard(const std::filesystem::path& dir, int64_t number, const ShardBuffer& shard,
+                      Durability durability = Durability::Now);
 
 }  // namespace ankh::data

@@ -47,9 +47,10 @@ trap cleanup EXIT
 if [[ ! -s $full ]]; then
   echo "get-proteins: extracting Swiss-Prot from $db ..." >&2
   tmp=$full.tmp-$$; tmp_files+=("$tmp")
-  # -line_length 0 would be one line per sequence; keep blastdbcmd's default wrapped lines, as
-  # real FASTA files (UniRef50) are wrapped too.
-  blastdbcmd -db "$db" -entry all -outfmt %f > "$tmp"
+  # Keep blastdbcmd's wrapped lines, as real FASTA files (UniRef50) are wrapped too. Its titles
+  # are "ACCESSION|GO:...,GO:..."; a space after the accession makes that the record id and the
+  # GO terms the description, as in UniProt/UniRef headers.
+  blastdbcmd -db "$db" -entry all -outfmt %f | sed '/^>/s/|/ /' > "$tmp"
   mv "$tmp" "$full"
 fi
 

@@ -89,6 +89,18 @@ TEST(DataPreprocess, RoundTripKeepsEverySequenceOnceInTheRightSplit) {
   }
 }
 
+TEST(DataPreprocess, ShortAndLongIdsBothRoundTrip) {
+  // Shards whose ids all fit 64 bytes store them fixed-length, others variable-length.
+  ScratchDir dir;
+  auto proteins = ankh::testing::random_proteins(300, 13);
+  proteins[250].id = std::string(3000, 'L') + "|GO:1";
+  ankh::testing::make_dataset(dir / "ds", proteins, 0.0, /*shard_sequences=*/200);
+  auto ds = Dataset::open(dir / "ds");
+  for (int64_t i = 0; i < 300; ++i) ASSERT_EQ(ds->id(Split::Train, i), proteins[static_cast<std::size_t>(i)].id);
+  EXPECT_EQ(read_shard_id(dir / "ds" / "train-00001.h5", 50), proteins[250].id);
+  EXPECT_EQ(read_shard_id(dir / "ds" / "train-00000.h5", 7), proteins[7].id);
+}
+
 TEST(DataPreprocess, ShardsDoNotDependOnThreadsOrShardingByBytes) {
   ScratchDir dir;
   const auto proteins = ankh::testing::random_proteins(2000, 12);

@@ -33,11 +33,13 @@ double time_command(const std::string& command) {
 }
 
 double time_preprocess(const fs::path& input, const fs::path& output) {
+  // A fresh output directory each time: deleting the previous run's shards is not part of it.
+  fs::remove_all(output);
+  ::sync();
   data::PreprocessOptions o;
   o.inputs = {input};
   o.output = output;
   o.threads = 1;
-  o.overwrite = true;
   o.progress = false;
   core::Stopwatch clock;
   data::preprocess(o);
