@@ -3,6 +3,7 @@
 // activation checkpointing, without needing the rest of ankh built. Same code path as the bench
 // (trainer/model/throughput.h); dimensions are the presets' (configs/model/).
 #include <cstdio>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -12,7 +13,9 @@
 
 using namespace ankh::trainer;
 
-int main() {
+int main(int argc, char** argv) {
+  // --quick: the default configuration of each model only (plain attention, no checkpointing).
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   const torch::Device cuda(torch::kCUDA, 0);
   const double peak = model::matmul_flops_per_second(8192, torch::kBFloat16, cuda);
   std::printf("8192^3 bf16 matmul: %s FLOP/s\n\n", ankh::core::format_si(peak).c_str());
@@ -27,6 +30,7 @@ int main() {
                       {"ankh-base", base, "plain", true},  {"ankh-base", base, "sdpa", true},
                       {"ankh-large", large, "plain", false}, {"ankh-large", large, "sdpa", false}};
   for (const Run& r : runs) {
+    if (quick && (std::string(r.attention) != "plain" || r.checkpointing)) continue;
     ModelConfig c = r.config;
     c.attention = r.attention;
     c.activation_checkpointing = r.checkpointing;
