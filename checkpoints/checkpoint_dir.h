@@ -89,6 +89,8 @@ class CheckpointWriter {
 
   // Blocks until every queued file is written and fsynced; rethrows the first failure.
   void wait();
+  // True when every queued file is written (or failed: wait() then rethrows). Never blocks.
+  bool finished() const;
   // wait(), then the commit marker, then the rename to step-N. Returns the final directory.
   std::filesystem::path commit();
   const SaveStats& stats() const;

@@ -187,6 +187,12 @@ const fs::path& CheckpointWriter::temp_dir() const { return state_->temp_dir; }
 const fs::path& CheckpointWriter::final_dir() const { return state_->final_dir; }
 const SaveStats& CheckpointWriter::stats() const { return state_->stats; }
 
+bool CheckpointWriter::finished() const {
+  State& s = *state_;
+  std::lock_guard<std::mutex> g(s.mu);
+  return s.jobs.empty() && !s.busy;
+}
+
 void CheckpointWriter::enqueue(std::string file, std::function<FileDigest()> job) {
   State& s = *state_;
   if (s.options.background) {

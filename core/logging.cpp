@@ -28,6 +28,14 @@ void setup_logging(const LogSetup& setup) {
   spdlog::set_default_logger(logger);
 }
 
+void set_log_rank(int rank) {
+  auto logger = spdlog::default_logger();
+  for (auto& sink : logger->sinks())
+    if (rank != 0 && std::dynamic_pointer_cast<spdlog::sinks::stderr_color_sink_mt>(sink))
+      sink->set_level(spdlog::level::err);
+  logger->set_pattern(pattern_for(rank));
+}
+
 void add_log_file(const std::filesystem::path& run_dir, int rank) {
   const auto path = run_dir / "logs" / ("rank-" + std::to_string(rank) + ".log");
   std::error_code ec;

@@ -22,6 +22,10 @@ struct LogSetup {
 // failing rank is visible while the console stays readable.
 void setup_logging(const LogSetup& setup);
 
+// Once a command knows its rank: rank-prefixed lines, and ranks other than 0 print only errors to
+// the console. Keeps the level chosen with --log-level.
+void set_log_rank(int rank);
+
 // Adds RUN/logs/rank-N.log to the current default logger (once the run directory is known).
 void add_log_file(const std::filesystem::path& run_dir, int rank);
 

@@ -1,8 +1,35 @@
-// `ankh train`: not part of this build yet (issue 6 replaces this file).
+// `ankh train CONFIG [overrides]`: pre-train, as a single process or under `mpirun -np N`.
+#include <spdlog/spdlog.h>
+
+#include "core/files.h"
+#include "core/logging.h"
 #include "trainer/cli/command.h"
+#include "trainer/cli/config_args.h"
+#include "trainer/dist/mpi_env.h"
+#include "trainer/trainer.h"
 
 namespace ankh::cli {
 
-Action setup_train(CLI::App& sub) { return not_implemented("train", "issue 6"); }
+Action setup_train(CLI::App& sub) {
+  auto args = std::make_shared<ConfigArgs>();
+  add_config_args(sub, *args);
+  sub.footer(
+      "Every rank runs the same command: mpirun -np N ankh train CONFIG [section.key=value ...]\n"
+      "The run directory (run.dir) gets config.yaml, metrics.jsonl, logs/rank-N.log and checkpoints/.\n"
+      "A run resumes from its newest committed checkpoint (checkpoint.resume=auto); SIGTERM/SIGINT\n"
+      "stop it after the current step with a checkpoint.");
+  return [args]() {
+    const trainer::RunConfig config = args->load();
+    trainer::dist::MpiSession mpi;
+    core::set_log_rank(mpi.rank());
+    const std::filesystem::path run_dir = config.run.dir;
+    core::add_log_file(run_dir, mpi.rank());
+    if (mpi.rank() == 0) core::write_file_atomic(run_dir / "config.yaml", trainer::to_yaml(config));
+    trainer::Trainer trainer(config, mpi);
+    const auto result = trainer.run();
+    (void)result;  // stopped by a signal or done: either way a checkpoint was committed
+    return 0;
+  };
+}
 
 }  // namespace ankh::cli

@@ -1,0 +1,144 @@
+#include "trainer/checkpointing.h"
+
+#include <csignal>
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "trainer/model_io.h"
+
+namespace ankh::trainer {
+
+namespace fs = std::filesystem;
+
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+ckpt::NamedTensors to_map(const optim::NamedTensors& v) {
+  ckpt::NamedTensors m;
+  for (const auto& [name, t] : v) m.emplace(name, t);
+  return m;
+}
+}  // namespace
+
+nlohmann::json to_json(const TrainProgress& p, const RunConfig& config) {
+  nlohmann::json loader;
+  data::to_json(loader, p.loader);
+  return {
+      {"format_version", kStateFormatVersion},
+      {"step", p.step},
+      {"tokens_seen", p.tokens_seen},
+      {"skipped_steps", p.skipped_steps},
+      {"consecutive_skipped", p.consecutive_skipped},
+      {"train_seconds", p.train_seconds},
+      {"loader", loader},
+      {"best_valid_loss", p.best_valid_loss},
+      {"world_size", p.world_size},
+      {"global_batch", config.train.global_batch},
+      // Randomness is a pure function of the seed: sample order, crops and masks of
+      // (seed, epoch, sample), dropout reseeded from (seed, step, rank) every step. So the seed
+      // is the whole RNG state, and it carries over to any number of ranks.
+      {"rng", {{"scheme", "counter-based: (seed, step, rank)"}, {"seed", config.run.seed}}},
+      {"scheduler", {{"name", config.optim.schedule}, {"step", p.step}}},
+  };
+}
+
+TrainProgress progress_from_json(const nlohmann::json& s, const std::string& where) {
+  try {
+    const int version = s.at("format_version").get<int>();
+    if (version > kStateFormatVersion)
+      throw core::CheckpointError("state.json format version " + std::to_string(version) + " is newer than this ankh's " +
+                                      std::to_string(kStateFormatVersion),
+                                  where, "resume with the ankh release that wrote it");
+    TrainProgress p;
+    p.step = s.at("step").get<int64_t>();
+    p.tokens_seen = s.at("tokens_seen").get<int64_t>();
+    p.skipped_steps = s.at("skipped_steps").get<int64_t>();
+    p.consecutive_skipped = s.at("consecutive_skipped").get<int64_t>();
+    p.train_seconds = s.at("train_seconds").get<double>();
+    data::from_json(s.at("loader"), p.loader);
+    p.best_valid_loss = s.at("best_valid_loss").get<double>();
+    p.world_size = s.at("world_size").get<int>();
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw core::CheckpointError(std::string("malformed state.json: ") + e.what(), where);
+  }
+}
+
+Checkpointer::Checkpointer(const RunConfig& config, int rank, dist::Communicator& comm, const FaultInjection& faults)
+    : config_(config), rank_(rank), comm_(comm), faults_(faults), run_dir_(config.run.dir), last_save_time_(now_seconds()) {}
+
+Checkpointer::~Checkpointer() = default;  // an uncommitted writer removes its .tmp directory
+
+std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim::Optimizer& optimizer) const {
+  auto reader = ckpt::resolve_resume(run_dir_, config_.checkpoint.resume);
+  if (!reader) return std::nullopt;
+  const std::string where = reader->dir().string();
+  TrainProgress progress = progress_from_json(reader->read_json("state.json"), where + "/state.json");
+  const int64_t saved_batch = reader->read_json("state.json").value("global_batch", config_.train.global_batch);
+  if (saved_batch != config_.train.global_batch)
+    throw core::CheckpointError("saved with train.global_batch=" + std::to_string(saved_batch) + ", configured " +
+                                    std::to_string(config_.train.global_batch),
+                                where, "resume with the same global batch (any number of ranks works)");
+  load_parameters(model, reader->load_tensors("model.safetensors"), where + "/model.safetensors");
+  const auto opt = reader->load_tensors("optimizer.safetensors");
+  optimizer.load_state_tensors(optim::NamedTensors(opt.begin(), opt.end()));
+  if (progress.world_size != comm_.size())
+    spdlog::info("resuming a {}-rank checkpoint on {} ranks (same global batch: same data order)", progress.world_size,
+                 comm_.size());
+  spdlog::info("resumed from {} (step {}, {} tokens seen)", where, progress.step, core::format_count(progress.tokens_seen));
+  return progress;
+}
+
+bool Checkpointer::due_by_steps(int64_t step) const {
+  return config_.checkpoint.every_steps > 0 && step % config_.checkpoint.every_steps == 0;
+}
+
+bool Checkpointer::time_due() const {
+  return config_.checkpoint.every_minutes > 0 && now_seconds() - last_save_time_ >= 60.0 * config_.checkpoint.every_minutes;
+}
+
+void Checkpointer::start_save(model::T5Model& model, const optim::Optimizer& optimizer, const TrainProgress& progress) {
+  if (pending()) commit(/*wait=*/true);
+  pending_step_ = progress.step;
+  last_save_time_ = now_seconds();
+  if (rank_ != 0) return;
+  writer_ = std::make_unique<ckpt::CheckpointWriter>(ckpt::CheckpointWriter::begin(run_dir_, progress.step));
+  writer_->write_tensors("model.safetensors", parameters_of(model));
+  writer_->write_tensors("optimizer.safetensors", to_map(optimizer.state_tensors()));
+  writer_->write_json("state.json", to_json(progress, config_));
+  writer_->write_text("config.yaml", to_yaml(config_));
+}
+
+bool Checkpointer::writer_finished() const {
+  return writer_ && writer_->finished();
+}
+
+void Checkpointer::commit(bool wait) {
+  if (!pending()) return;
+  const int64_t step = pending_step_;
+  pending_step_ = -1;
+  if (wait) comm_.barrier();  // every rank is done with the checkpoint's step
+  if (rank_ != 0) return;
+  writer_->wait();
+  if (faults_.at(FaultKind::CrashBeforeCommit, step, rank_)) {
+    spdlog::warn("injected crash after writing checkpoint {} and before committing it", step);
+    spdlog::default_logger()->flush();
+    std::raise(SIGKILL);
+  }
+  const fs::path dir = writer_->commit();
+  const auto& s = writer_->stats();
+  if (metrics_)
+    metrics_->write({{"event", "checkpoint"}, {"step", step}, {"path", dir.string()}, {"bytes", s.bytes},
+                     {"stall_s", s.snapshot_s}, {"write_s", s.write_s}, {"commit_s", s.commit_s}});
+  writer_.reset();
+  ckpt::apply_retention(run_dir_, config_.checkpoint.keep_last, config_.checkpoint.keep_every);
+  spdlog::info("checkpoint {} committed ({}, training stalled {:.3f} s)", dir.string(),
+               core::format_bytes(static_cast<double>(s.bytes)), s.snapshot_s);
+}
+
+}  // namespace ankh::trainer

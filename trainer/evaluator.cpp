@@ -1,0 +1,92 @@
+#include "trainer/evaluator.h"
+
+#include <cmath>
+
+#include "data/loader.h"
+#include "data/vocab.h"
+#include "trainer/batch_transfer.h"
+
+namespace ankh::trainer {
+
+nlohmann::json EvalResult::to_json() const {
+  return {{"loss", loss},
+          {"residue_loss", residue_loss},
+          {"accuracy", accuracy},
+          {"perplexity", perplexity},
+          {"target_tokens", target_tokens},
+          {"residue_tokens", residue_tokens}};
+}
+
+EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dataset>& dataset,
+                    const RunConfig& config, dist::Communicator& comm, const torch::Device& device) {
+  data::LoaderOptions options;
+  options.data = config.data;
+  options.objective = config.objective;
+  options.seed = static_cast<uint64_t>(config.run.seed);
+  options.global_batch = config.train.global_batch;
+  options.micro_batch = config.train.micro_batch;
+  options.rank = comm.rank();
+  options.world_size = comm.size();
+  options.split = data::Split::Valid;
+  options.max_steps = config.train.eval_batches;
+  options.background = false;
+  data::Loader loader(dataset, options);
+
+  const auto autocast = model::autocast_for(config.model, device);
+  // [loss_sum, residue_loss_sum, residue_count, residue_correct, target_tokens], in float64 so
+  // that counts stay exact.
+  auto sums = torch::zeros({5}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    for (int64_t s = 0; s < loader.total_steps(); ++s) {
+      for (auto& batch : loader.next_step()) {
+        const data::Batch on_device = to_device(batch, device);
+        torch::Tensor logits;
+        {
+          model::AutocastGuard guard(autocast);
+          logits = model->forward(on_device);
+        }
+        const auto& labels = on_device.labels;
+        const auto terms = model::loss_terms(logits, labels);
+        sums += torch::stack({terms.loss_sum.to(torch::kFloat64), terms.residue_loss_sum.to(torch::kFloat64),
+                              terms.residue_count.to(torch::kFloat64), terms.residue_correct.to(torch::kFloat64),
+                              labels.ne(data::kIgnoreLabel).sum().to(torch::kFloat64)});
+      }
+    }
+    model->train();
+  }
+  comm.all_reduce(sums);
+  const auto s = sums.cpu();
+  const auto* v = s.data_ptr<double>();
+  EvalResult r;
+  r.target_tokens = static_cast<int64_t>(v[4]);
+  r.residue_tokens = static_cast<int64_t>(v[2]);
+  r.loss = r.target_tokens ? v[0] / v[4] : std::nan("");
+  r.residue_loss = r.residue_tokens ? v[1] / v[2] : std::nan("");
+  r.accuracy = r.residue_tokens ? v[3] / v[2] : std::nan("");
+  r.perplexity = std::exp(r.loss);
+  return r;
+}
+
+double unigram_entropy(const data::Dataset& dataset, int64_t max_sequences) {
+  const int64_t n = dataset.size(data::Split::Train);
+  const int64_t stride = std::max<int64_t>(1, n / std::max<int64_t>(1, max_sequences));
+  std::array<int64_t, 256> counts{};
+  for (int64_t i = 0; i < n; i += stride) {
+    const auto tokens = dataset.tokens(data::Split::Train, i);
+    for (uint8_t t : tokens) ++counts[t];
+  }
+  int64_t total = 0;
+  for (int64_t id = 0; id < 256; ++id)
+    if (data::is_residue(id)) total += counts[id];
+  double h = 0;
+  for (int64_t id = 0; id < 256; ++id) {
+    if (!data::is_residue(id) || counts[id] == 0) continue;
+    const double p = static_cast<double>(counts[id]) / total;
+    h -= p * std::log(p);
+  }
+  return h;
+}
+
+}  // namespace ankh::trainer

@@ -1,0 +1,373 @@
+#include "trainer/trainer.h"
+
+#include <cmath>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/strings.h"
+#include "core/timer.h"
+#include "data/loader.h"
+#include "trainer/batch_transfer.h"
+#include "trainer/checkpointing.h"
+#include "trainer/device.h"
+#include "trainer/dist/grad_sync.h"
+#include "trainer/dist/make_communicator.h"
+#include "trainer/evaluator.h"
+#include "trainer/fault_injection.h"
+#include "trainer/metrics_log.h"
+#include "trainer/model_io.h"
+#include "trainer/optim/clip.h"
+#include "trainer/optim/schedule.h"
+#include "trainer/model/throughput.h"
+#include "trainer/stop_signal.h"
+
+#include "checkpoints/hf_export.h"
+
+namespace ankh::trainer {
+
+namespace {
+
+// The per-step statistics every rank contributes to one all-reduce (float64: counts stay exact).
+enum Stat : int64_t {
+  kLossSum,
+  kTargetTokens,
+  kResidueLossSum,
+  kResidueCount,
+  kResidueCorrect,
+  kEncoderTokens,
+  kModelFlops,
+  kStopFlag,       // any rank caught SIGTERM/SIGINT
+  kTimeDue,        // rank 0: checkpoint.every_minutes elapsed
+  kWriterDone,     // rank 0: the pending checkpoint's files are written
+  kNumStats
+};
+
+// Sums of the steps since the last metrics line.
+struct Window {
+  double loss_sum = 0, target_tokens = 0, residue_loss_sum = 0, residue_count = 0, residue_correct = 0;
+  double encoder_tokens = 0, model_flops = 0, seconds = 0, data_wait = 0, comm_wait = 0;
+  int64_t steps = 0;
+};
+
+double safe_div(double a, double b) { return b > 0 ? a / b : std::nan(""); }
+
+}  // namespace
+
+struct Trainer::State {
+  RunConfig config;
+  const dist::MpiSession& mpi;
+  int rank;
+  torch::Device device{torch::kCPU};
+  FaultInjection faults;
+  std::unique_ptr<dist::Communicator> comm;
+  std::shared_ptr<const data::Dataset> dataset;
+  model::T5Model model{nullptr};
+  optim::NamedParams named_params;
+  std::unique_ptr<dist::GradSync> grad_sync;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<optim::LrSchedule> schedule;
+  std::unique_ptr<Checkpointer> checkpointer;
+  std::unique_ptr<data::Loader> loader;
+  std::unique_ptr<MetricsLog> metrics;
+  TrainProgress progress;
+  model::AutocastState autocast;
+  double peak_flops = 0;
+  double unigram_entropy = std::nan("");
+
+  State(RunConfig c, const dist::MpiSession& m) : config(std::move(c)), mpi(m), rank(m.rank()) {}
+
+  void setup();
+  void check_batch_geometry() const;
+  void init_model();
+  void log_start() const;
+  torch::Tensor train_step(const std::vector<data::Batch>& micro_batches, Window& window);
+  void log_window(Window& window, double lr, double grad_norm);
+  void validate();
+};
+
+Trainer::Trainer(RunConfig config, const dist::MpiSession& mpi) : s_(std::make_unique<State>(std::move(config), mpi)) {
+  s_->setup();
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::State::check_batch_geometry() const {
+  const int64_t world = mpi.world_size();
+  const int64_t per_step = world * config.train.micro_batch;
+  if (config.train.global_batch % per_step != 0)
+    throw core::ConfigError({{"train.global_batch", "",
+                              std::to_string(config.train.global_batch) + " is not a multiple of world size " +
+                                  std::to_string(world) + " x train.micro_batch " +
+                                  std::to_string(config.train.micro_batch),
+                              "global_batch = world x micro_batch x accumulation steps"}});
+}
+
+void Trainer::State::setup() {
+  check_batch_geometry();
+  faults = FaultInjection::from_environment();
+  device = choose_device(mpi);
+  comm = dist::make_communicator(config.dist, mpi, device);
+  dataset = data::Dataset::open(config.data.dataset);
+  autocast = model::autocast_for(config.model, device);
+
+  init_model();
+  for (const auto& item : model->named_parameters()) named_params.emplace_back(item.key(), item.value());
+  grad_sync = std::make_unique<dist::GradSync>(named_params, *comm, config.dist);
+  optimizer = optim::make_optimizer(config.optim, named_params);
+  schedule = std::make_unique<optim::LrSchedule>(config.optim, config.train.max_steps);
+  checkpointer = std::make_unique<Checkpointer>(config, rank, *comm, faults);
+
+  const auto resumed = checkpointer->restore(model, *optimizer);
+  if (resumed) progress = *resumed;
+  else grad_sync->broadcast_parameters(0);  // identical start on every rank, whatever happened
+  progress.world_size = comm->size();
+
+  data::LoaderOptions options;
+  options.data = config.data;
+  options.objective = config.objective;
+  options.seed = static_cast<uint64_t>(config.run.seed);
+  options.global_batch = config.train.global_batch;
+  options.micro_batch = config.train.micro_batch;
+  options.rank = rank;
+  options.world_size = comm->size();
+  options.split = data::Split::Train;
+  loader = std::make_unique<data::Loader>(dataset, options, progress.loader);
+
+  metrics = std::make_unique<MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
+                                         resumed ? progress.step : -1);
+  checkpointer->attach_metrics(metrics.get());
+  const auto dtype = autocast.enabled ? autocast.dtype : torch::kFloat32;
+  peak_flops = config.train.peak_flops > 0
+                   ? config.train.peak_flops
+                   : model::matmul_flops_per_second(device.is_cuda() ? 8192 : 1024, dtype, device, device.is_cuda() ? 1.0 : 0.5);
+  if (rank == 0) unigram_entropy = trainer::unigram_entropy(*dataset);
+  log_start();
+}
+
+void Trainer::State::init_model() {
+  model = model::T5Model(config.model);
+  model->init_weights(static_cast<uint64_t>(config.run.seed));
+  if (!config.model.init_from.empty()) {
+    auto hf = ckpt::read_hf_directory(config.model.init_from);
+    load_parameters(model, hf.tensors, config.model.init_from);
+    spdlog::info("initialised from {}", config.model.init_from);
+  }
+  model->to(device);
+  model->train();
+}
+
+void Trainer::State::log_start() const {
+  if (rank != 0) return;
+  const auto counts = model::count_parameters(config.model);
+  const int64_t accumulation = config.train.global_batch / (comm->size() * config.train.micro_batch);
+  spdlog::info("training {} parameters on {} rank(s) ({}, {} backend), global batch {} = {} x {} x {} accumulation",
+               core::format_count(counts.total), comm->size(), device.str(), comm->name(), config.train.global_batch,
+               comm->size(), config.train.micro_batch, accumulation);
+  spdlog::info("dataset {}: {} train / {} valid sequences; amino-acid unigram entropy {:.4f} nats",
+               config.data.dataset, core::format_count(dataset->size(data::Split::Train)),
+               core::format_count(dataset->size(data::Split::Valid)), unigram_entropy);
+  spdlog::info("peak for model FLOP utilisation: {}FLOP/s per device{}", core::format_si(peak_flops),
+               config.train.peak_flops > 0 ? " (train.peak_flops)" : " (matmul measured now)");
+  metrics->write({{"event", "start"},
+                  {"step", progress.step},
+                  {"world_size", comm->size()},
+                  {"device", device.str()},
+                  {"parameters", counts.total},
+                  {"peak_flops", peak_flops},
+                  {"unigram_entropy", unigram_entropy}});
+}
+
+// Forward and backward of this rank's micro-batches; returns the step's statistics (device
+// tensor, float64) before the all-reduce.
+torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_batches, Window& window) {
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  torch::Tensor loss_sum = torch::zeros({}, f64), residue_loss_sum = torch::zeros({}, f64);
+  torch::Tensor residue_count = torch::zeros({}, f64), residue_correct = torch::zeros({}, f64);
+  double flops = 0, encoder_tokens = 0, target_tokens = 0;
+  grad_sync->zero_grad();
+  for (const auto& batch : micro_batches) {
+    // Model FLOPs count real tokens only (padding is wasted work, not useful work).
+    const auto enc_len = batch.attention_mask.sum(1), dec_len = batch.decoder_attention_mask.sum(1);
+    const auto le = enc_len.accessor<int64_t, 1>(), ld = dec_len.accessor<int64_t, 1>();
+    for (int64_t i = 0; i < batch.size(); ++i) {
+      flops += model::train_flops_per_token(config.model, le[i], ld[i]) * static_cast<double>(le[i]);
+      encoder_tokens += static_cast<double>(le[i]);
+    }
+    target_tokens += static_cast<double>(batch.target_tokens);
+
+    grad_sync->begin_micro_batch(batch.last_micro());
+    const data::Batch b = to_device(batch, device);
+    torch::Tensor logits;
+    {
+      model::AutocastGuard guard(autocast);
+      logits = model->forward(b);
+    }
+    const auto terms = model::loss_terms(logits, b.labels);
+    // Divided by the whole global batch's target tokens: N ranks x b sequences give the same
+    // gradient as 1 rank x N*b, once GradSync has summed over ranks.
+    (terms.loss_sum / static_cast<double>(batch.global_target_tokens)).backward();
+    loss_sum += terms.loss_sum.detach();
+    residue_loss_sum += terms.residue_loss_sum;
+    residue_count += terms.residue_count;
+    residue_correct += terms.residue_correct;
+  }
+  core::Stopwatch comm_watch;
+  grad_sync->finish();
+  window.comm_wait += comm_watch.seconds();
+
+  auto stats = torch::zeros({kNumStats}, f64);
+  stats.slice(0, kLossSum, kLossSum + 1).copy_(loss_sum.reshape({1}));
+  stats.slice(0, kResidueLossSum, kResidueLossSum + 1).copy_(residue_loss_sum.reshape({1}));
+  stats.slice(0, kResidueCount, kResidueCount + 1).copy_(residue_count.reshape({1}));
+  stats.slice(0, kResidueCorrect, kResidueCorrect + 1).copy_(residue_correct.reshape({1}));
+  stats[kTargetTokens].fill_(target_tokens);
+  stats[kEncoderTokens].fill_(encoder_tokens);
+  stats[kModelFlops].fill_(flops);
+  return stats;
+}
+
+void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
+  if (w.steps == 0) return;
+  const double tokens_per_s = safe_div(w.encoder_tokens, w.seconds);
+  const double mfu = safe_div(w.model_flops / w.seconds, peak_flops * comm->size());
+  const double loss = safe_div(w.loss_sum, w.target_tokens);
+  const double residue_loss = safe_div(w.residue_loss_sum, w.residue_count);
+  const double accuracy = safe_div(w.residue_correct, w.residue_count);
+  const double memory = memory_in_use(device);
+  metrics->write({{"event", "train"},
+                  {"step", progress.step},
+                  {"epoch", progress.loader.epoch},
+                  {"tokens", progress.tokens_seen},
+                  {"loss", loss},
+                  {"residue_loss", residue_loss},
+                  {"accuracy", accuracy},
+                  {"lr", lr},
+                  {"grad_norm", grad_norm},
+                  {"skipped_steps", progress.skipped_steps},
+                  {"tokens_per_s", tokens_per_s},
+                  {"step_time_s", w.seconds / w.steps},
+                  {"data_wait_s", w.data_wait / w.steps},
+                  {"comm_wait_s", w.comm_wait / w.steps},
+                  {"mfu", mfu},
+                  {"memory_bytes", memory}});
+  if (rank == 0)
+    spdlog::info("step {}/{} | loss {:.4f} | residue {:.4f} | acc {:.3f} | lr {:.2e} | gnorm {:.3f} | {}tok/s | "
+                 "{:.3f} s/step | mfu {:.1f}% | {}",
+                 progress.step, config.train.max_steps, loss, residue_loss, accuracy, lr, grad_norm,
+                 core::format_si(tokens_per_s, 1), w.seconds / w.steps, 100 * mfu, core::format_bytes(memory));
+  w = Window{};
+}
+
+void Trainer::State::validate() {
+  const EvalResult r = evaluate(model, dataset, config, *comm, device);
+  if (progress.best_valid_loss < 0 || r.loss < progress.best_valid_loss) progress.best_valid_loss = r.loss;
+  auto record = r.to_json();
+  record["event"] = "valid";
+  record["step"] = progress.step;
+  record["tokens"] = progress.tokens_seen;
+  record["unigram_entropy"] = unigram_entropy;
+  metrics->write(record);
+  if (rank == 0)
+    spdlog::info("valid at step {}: loss {:.4f} | residue loss {:.4f} (amino-acid unigram entropy {:.4f}) | acc {:.3f} | ppl {:.2f}",
+                 progress.step, r.loss, r.residue_loss, unigram_entropy, r.accuracy, r.perplexity);
+}
+
+TrainResult Trainer::run() {
+  State& s = *s_;
+  StopSignal signals;
+  Window window;
+  TrainResult result;
+  const auto& cfg = s.config;
+  double lr = 0, grad_norm = 0;
+  core::Stopwatch total;
+
+  while (s.progress.step < cfg.train.max_steps) {
+    const int64_t step = s.progress.step + 1;  // the optimizer step being taken (1-based)
+    s.faults.maybe_throw_or_hang(step, s.rank);
+    core::Stopwatch step_watch;
+    // Dropout masks: a pure function of (seed, step, rank), like every other random choice.
+    if (cfg.model.dropout > 0) torch::manual_seed(core::hash_words(cfg.run.seed, step, s.rank));
+
+    core::Stopwatch data_watch;
+    const auto micro_batches = s.loader->next_step();
+    window.data_wait += data_watch.seconds();
+
+    auto stats = s.train_step(micro_batches, window);
+    std::vector<torch::Tensor> grads;
+    grads.reserve(s.named_params.size());
+    for (const auto& [name, p] : s.named_params)
+      if (p.grad().defined()) grads.push_back(p.grad());
+    grad_norm = optim::clip_grad_norm(grads, cfg.optim.clip_norm);
+    lr = s.schedule->lr(step);
+    // Gradients are identical on every rank after the all-reduce, so every rank takes the same
+    // decision here without talking.
+    if (std::isfinite(grad_norm)) {
+      s.optimizer->step(lr);
+      s.progress.consecutive_skipped = 0;
+    } else {
+      ++s.progress.skipped_steps;
+      ++s.progress.consecutive_skipped;
+      if (s.rank == 0) spdlog::warn("step {}: non-finite gradient norm ({}), update skipped", step, grad_norm);
+      if (s.progress.consecutive_skipped >= cfg.train.max_skipped_steps)
+        throw core::TrainingError(std::to_string(s.progress.consecutive_skipped) +
+                                      " consecutive steps with a non-finite loss or gradient norm",
+                                  "step " + std::to_string(step),
+                                  "lower optim.lr, raise optim.warmup_steps, or check the data; the last good "
+                                  "checkpoint is in " + cfg.run.dir + "/checkpoints");
+    }
+
+    // One small all-reduce per step: statistics and flags, so every rank takes the same decisions.
+    stats[kStopFlag].fill_(signals.requested() ? 1.0 : 0.0);
+    if (s.rank == 0) {
+      stats[kTimeDue].fill_(s.checkpointer->time_due() ? 1.0 : 0.0);
+      stats[kWriterDone].fill_(s.checkpointer->writer_finished() ? 1.0 : 0.0);
+    }
+    s.comm->all_reduce(stats);
+    const auto host = stats.cpu();
+    const double* v = host.data_ptr<double>();
+
+    s.progress.step = step;
+    s.progress.loader = s.loader->state();
+    s.progress.tokens_seen += static_cast<int64_t>(v[kEncoderTokens]);
+    const double step_seconds = step_watch.seconds();
+    s.progress.train_seconds += step_seconds;
+    window.loss_sum += v[kLossSum];
+    window.target_tokens += v[kTargetTokens];
+    window.residue_loss_sum += v[kResidueLossSum];
+    window.residue_count += v[kResidueCount];
+    window.residue_correct += v[kResidueCorrect];
+    window.encoder_tokens += v[kEncoderTokens];
+    window.model_flops += v[kModelFlops];
+    window.seconds += step_seconds;
+    ++window.steps;
+
+    const bool stop = v[kStopFlag] > 0;
+    const bool last = step == cfg.train.max_steps || stop;
+    if (step % cfg.train.log_every == 0 || last) s.log_window(window, lr, grad_norm);
+    if (cfg.train.eval_every > 0 && (step % cfg.train.eval_every == 0 || last)) s.validate();
+
+    if (s.checkpointer->pending() && v[kWriterDone] > 0) s.checkpointer->commit(/*wait=*/false);
+    if (s.checkpointer->due_by_steps(step) || v[kTimeDue] > 0 || last) {
+      s.checkpointer->start_save(s.model, *s.optimizer, s.progress);
+      if (last) s.checkpointer->commit(/*wait=*/true);
+    }
+    if (stop) {
+      if (s.rank == 0)
+        spdlog::warn("stopping after step {} on signal {}: checkpoint saved", step, signals.signal_number());
+      result.stopped_by_signal = true;
+      break;
+    }
+  }
+  s.checkpointer->commit(/*wait=*/true);
+  result.steps = s.progress.step;
+  result.tokens_seen = s.progress.tokens_seen;
+  result.final_valid_loss = s.progress.best_valid_loss;
+  if (s.rank == 0)
+    spdlog::info("done: {} steps, {} tokens in {}", result.steps, core::format_count(result.tokens_seen),
+                 core::format_duration(total.seconds()));
+  return result;
+}
+
+}  // namespace ankh::trainer
