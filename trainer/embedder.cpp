@@ -1,0 +1,1 @@
+// Placeholder: `ankh embed` encoder (issue 7) replaces this file.

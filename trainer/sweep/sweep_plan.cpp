@@ -1,0 +1,1 @@
+// Placeholder: the sweep planner (issue 8) replaces this file.
