@@ -1,6 +1,7 @@
 #include "trainer/run_config.h"
 
 #include "data/objectives/objective.h"
+#include "trainer/optim/schedule.h"
 
 namespace ankh::trainer {
 
@@ -23,6 +24,7 @@ void RunConfig::validate(core::IssueList& issues) const {
   model.validate(issues);
   optim.validate(issues);
   train.validate(issues);
+  optim::validate_schedule(optim, train.max_steps, issues);  // warmup must fit in max_steps
   dist.validate(issues);
   checkpoint.validate(issues);
 }

@@ -26,6 +26,9 @@ void TrainConfig::visit(core::FieldVisitor& v) {
           "stop after this many consecutive steps with a non-finite loss or gradient");
   v.field("peak_flops", peak_flops, Bounds::at_least(0),
           "peak FLOP/s of one device for model FLOP utilisation (0: measure a matmul at start)");
+  v.field("exit_at_step", exit_at_step, Bounds::at_least(0),
+          "stop after this step with a checkpoint, keeping the schedule of max_steps (0: never); "
+          "for fixed-length cluster allocations");
 }
 
 void TrainConfig::validate(core::IssueList& issues) const {

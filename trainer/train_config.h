@@ -26,6 +26,7 @@ struct TrainConfig {
   int64_t log_every = 10;
   int64_t max_skipped_steps = 10;  // consecutive non-finite steps before giving up
   double peak_flops = 0;           // per device, for model FLOP utilisation (0: measure at start)
+  int64_t exit_at_step = 0;        // stop after this step with a checkpoint, as on SIGTERM (0: never)
 
   void visit(core::FieldVisitor& v);
   void validate(core::IssueList& issues) const;

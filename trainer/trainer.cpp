@@ -20,6 +20,7 @@
 #include "trainer/model_io.h"
 #include "trainer/optim/clip.h"
 #include "trainer/optim/schedule.h"
+#include "trainer/replica_check.h"
 #include "trainer/model/throughput.h"
 #include "trainer/stop_signal.h"
 
@@ -343,7 +344,8 @@ TrainResult Trainer::run() {
     window.seconds += step_seconds;
     ++window.steps;
 
-    const bool stop = v[kStopFlag] > 0;
+    const bool signalled = v[kStopFlag] > 0;
+    const bool stop = signalled || step == cfg.train.exit_at_step;
     const bool last = step == cfg.train.max_steps || stop;
     if (step % cfg.train.log_every == 0 || last) s.log_window(window, lr, grad_norm);
     if (cfg.train.eval_every > 0 && (step % cfg.train.eval_every == 0 || last)) s.validate();
@@ -353,14 +355,27 @@ TrainResult Trainer::run() {
       s.checkpointer->start_save(s.model, *s.optimizer, s.progress);
       if (last) s.checkpointer->commit(/*wait=*/true);
     }
-    if (stop) {
-      if (s.rank == 0)
-        spdlog::warn("stopping after step {} on signal {}: checkpoint saved", step, signals.signal_number());
-      result.stopped_by_signal = true;
+    if (stop && step < cfg.train.max_steps) {
+      if (s.rank == 0) {
+        if (signalled) spdlog::warn("stopping after step {} on signal {}: checkpoint saved", step, signals.signal_number());
+        else spdlog::info("stopping after step {} (train.exit_at_step): checkpoint saved", step);
+      }
+      result.stopped_by_signal = signalled;
+      result.exited_early = true;
       break;
     }
   }
   s.checkpointer->commit(/*wait=*/true);
+  const uint64_t checksum = check_replicas_identical(s.named_params, *s.comm);
+  if (s.rank == 0)
+    spdlog::info("parameters identical on all {} rank(s) (checksum {:016x})", s.comm->size(), checksum);
+  // The last line of metrics.jsonl says how the run ended (`ankh sweep` skips completed runs).
+  s.metrics->write({{"event", "end"},
+                    {"step", s.progress.step},
+                    {"tokens", s.progress.tokens_seen},
+                    {"reason", result.stopped_by_signal ? "signal" : result.exited_early ? "exit_at_step" : "max_steps"},
+                    {"best_valid_loss", s.progress.best_valid_loss},
+                    {"train_seconds", s.progress.train_seconds}});
   result.steps = s.progress.step;
   result.tokens_seen = s.progress.tokens_seen;
   result.final_valid_loss = s.progress.best_valid_loss;

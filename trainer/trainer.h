@@ -18,6 +18,7 @@ struct TrainResult {
   int64_t steps = 0;           // optimizer steps completed in total
   int64_t tokens_seen = 0;
   bool stopped_by_signal = false;
+  bool exited_early = false;   // by a signal or train.exit_at_step, before train.max_steps
   double final_valid_loss = -1;
 };
 
