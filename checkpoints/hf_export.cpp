@@ -17,19 +17,24 @@ using core::CheckpointError;
 torch::ScalarType parse_export_dtype(const std::string& name) {
   if (name == "fp32") return torch::kFloat32;
   if (name == "bf16") return torch::kBFloat16;
-  throw core::UsageError("unknown dtype '" + name + "'", "--dtype", "fp32 or bf16");
+  if (name == "fp16") return torch::kFloat16;
+  throw core::UsageError("unknown dtype '" + name + "'", "--dtype", "fp32, bf16 or fp16");
 }
 
 namespace {
 
 bool keep_for_encoder(const std::string& name) { return core::starts_with(name, "shared.") || core::starts_with(name, "encoder."); }
 
+const char* dtype_name(torch::ScalarType dtype) {
+  return dtype == torch::kBFloat16 ? "bfloat16" : dtype == torch::kFloat16 ? "float16" : "float32";
+}
+
 std::string json_value_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 nlohmann::json export_config(const nlohmann::json& t5_config, const HfExportOptions& options) {
   nlohmann::json config = t5_config;
   config["architectures"] = {options.encoder_only ? "T5EncoderModel" : "T5ForConditionalGeneration"};
-  config["torch_dtype"] = options.dtype == torch::kBFloat16 ? "bfloat16" : "float32";
+  config["torch_dtype"] = dtype_name(options.dtype);
   if (!config.contains("model_type")) config["model_type"] = "t5";
   return config;
 }
@@ -51,7 +56,7 @@ std::string model_card_markdown(const nlohmann::json& t5_config, const HfModelCa
   md << "An Ankh-style protein language model (T5 v1.1 encoder–decoder over amino-acid characters), pre-trained with "
         "ankh and exported as `"
      << model_class << "`" << (options.encoder_only ? " (encoder only)" : "") << " in "
-     << (options.dtype == torch::kBFloat16 ? "bfloat16" : "float32") << ".\n\n";
+     << dtype_name(options.dtype) << ".\n\n";
   md << "## Usage\n\n```python\nfrom transformers import AutoTokenizer, T5EncoderModel\n\n"
         "tokenizer = AutoTokenizer.from_pretrained(\"PATH\")\nmodel = T5EncoderModel.from_pretrained(\"PATH\")\n"
         "batch = tokenizer([\"MKTAYIAKQRQISFVKSHFSRQ\"], return_tensors=\"pt\")  # </s> is appended\n"
@@ -77,8 +82,8 @@ std::string model_card_markdown(const nlohmann::json& t5_config, const HfModelCa
 
 fs::path write_hf_directory(const fs::path& out, const nlohmann::json& t5_config, const NamedTensors& tensors,
                             const TokenizerSpec& tokenizer, const HfModelCard& card, const HfExportOptions& options) {
-  if (options.dtype != torch::kFloat32 && options.dtype != torch::kBFloat16)
-    throw CheckpointError("export dtype must be float32 or bfloat16", out.string());
+  if (options.dtype != torch::kFloat32 && options.dtype != torch::kBFloat16 && options.dtype != torch::kFloat16)
+    throw CheckpointError("export dtype must be float32, bfloat16 or float16", out.string());
   if (fs::exists(out) && !options.overwrite)
     throw CheckpointError("output directory already exists", out.string(), "choose another --output or remove it");
 

@@ -3,7 +3,7 @@
 // back for `model.init_from` (ours, or an official Ankh download converted to safetensors).
 //
 //   DIR/config.json              the T5 config (built by the caller from the model config)
-//   DIR/model.safetensors        tensors under Hugging Face names, fp32 or bf16
+//   DIR/model.safetensors        tensors under Hugging Face names, fp32, bf16 or fp16
 //   DIR/tokenizer.json, tokenizer_config.json, special_tokens_map.json   (hf_tokenizer.h)
 //   DIR/README.md                model card: architecture, training config, final metrics
 //
@@ -31,12 +31,12 @@ struct HfModelCard {
 };
 
 struct HfExportOptions {
-  torch::ScalarType dtype = torch::kFloat32;  // kFloat32 or kBFloat16 (floating tensors only)
+  torch::ScalarType dtype = torch::kFloat32;  // kFloat32, kBFloat16 or kFloat16 (floating tensors only)
   bool encoder_only = false;                  // keep shared.* and encoder.* (for T5EncoderModel)
   bool overwrite = false;                     // replace an existing DIR (only once the new one is complete)
 };
 
-// "fp32" | "bf16" -> dtype; UsageError naming the flag otherwise.
+// "fp32" | "bf16" | "fp16" -> dtype; UsageError naming the flag otherwise.
 torch::ScalarType parse_export_dtype(const std::string& name);
 
 // Writes the directory. `tensors` carry Hugging Face names; they are checked against the T5

@@ -1,11 +1,17 @@
 #include "trainer/model_io.h"
 
+#include <cmath>
 #include <filesystem>
+
+#include <spdlog/spdlog.h>
 
 #include "checkpoints/checkpoint_dir.h"
 #include "checkpoints/hf_export.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/files.h"
+#include "core/strings.h"
+#include "data/vocab.h"
 #include "trainer/run_config.h"
 
 namespace ankh::trainer {
@@ -27,10 +33,15 @@ std::string shape_text(const torch::Tensor& t) {
 bool is_embedding_alias(const std::string& name) {
   return name == "encoder.embed_tokens.weight" || name == "decoder.embed_tokens.weight";
 }
+bool in_set(const std::string& name, ParameterSet set) {
+  return set == ParameterSet::kAll || core::starts_with(name, "shared.") || core::starts_with(name, "encoder.");
+}
 }  // namespace
 
-void load_parameters(model::T5Model& model, const ckpt::NamedTensors& tensors, const std::string& source) {
-  auto params = parameters_of(model);
+void load_parameters(model::T5Model& model, const ckpt::NamedTensors& tensors, const std::string& source, ParameterSet set) {
+  ckpt::NamedTensors params;
+  for (auto& [name, param] : parameters_of(model))
+    if (in_set(name, set)) params.emplace(name, param);
   std::vector<std::string> problems;
   for (const auto& [name, param] : params) {
     auto it = tensors.find(name);
@@ -39,7 +50,7 @@ void load_parameters(model::T5Model& model, const ckpt::NamedTensors& tensors, c
       problems.push_back(name + " has shape " + shape_text(it->second) + ", the model needs " + shape_text(param));
   }
   for (const auto& [name, tensor] : tensors)
-    if (!params.count(name) && !is_embedding_alias(name))
+    if (in_set(name, set) && !params.count(name) && !is_embedding_alias(name))
       problems.push_back("unexpected " + name + " " + shape_text(tensor));
   if (!problems.empty()) {
     std::string text;
@@ -112,27 +123,151 @@ ModelConfig model_config_from_hf(const nlohmann::json& hf, const ModelConfig& ba
   return c;
 }
 
-LoadedWeights load_weights(const fs::path& dir) {
+void check_hf_architecture(const nlohmann::json& hf, const ModelConfig& config, const std::string& source) {
+  const ModelConfig theirs = model_config_from_hf(hf, config, source);
+  std::vector<std::string> diffs;
+  auto same = [&](const char* hf_key, const char* our_key, const auto& a, const auto& b) {
+    if (a != b) diffs.push_back(std::string(hf_key) + " = " + nlohmann::json(a).dump() + ", model." + our_key + " = " + nlohmann::json(b).dump());
+  };
+  same("vocab_size", "vocab_size", theirs.vocab_size, config.vocab_size);
+  same("d_model", "d_model", theirs.d_model, config.d_model);
+  same("num_heads", "num_heads", theirs.num_heads, config.num_heads);
+  same("d_kv", "d_kv", theirs.d_kv, config.d_kv);
+  same("d_ff", "d_ff", theirs.d_ff, config.d_ff);
+  same("num_layers", "encoder_layers", theirs.encoder_layers, config.encoder_layers);
+  same("num_decoder_layers", "decoder_layers", theirs.decoder_layers, config.decoder_layers);
+  same("relative_attention_num_buckets", "relative_buckets", theirs.relative_buckets, config.relative_buckets);
+  same("relative_attention_max_distance", "relative_max_distance", theirs.relative_max_distance, config.relative_max_distance);
+  same("feed_forward_proj", "activation", theirs.activation, config.activation);
+  same("tie_word_embeddings", "tie_embeddings", theirs.tie_embeddings, config.tie_embeddings);
+  // Equal up to printing: a value that went through JSON and YAML keeps its meaning, not its bits.
+  if (std::abs(theirs.layer_norm_eps - config.layer_norm_eps) > 1e-6 * std::abs(config.layer_norm_eps))
+    same("layer_norm_epsilon", "layer_norm_eps", theirs.layer_norm_eps, config.layer_norm_eps);
+  if (diffs.empty()) return;
+  std::string what = "config.json describes another architecture than the model section:";
+  for (const auto& d : diffs) what += "\n    " + d;
+  throw core::CheckpointError(what, source, "set the model.* keys to the values of config.json (or use a matching preset)");
+}
+
+void check_hf_vocabulary(const fs::path& dir) {
+  const fs::path file = dir / "tokenizer.json";
+  if (!fs::exists(file)) {
+    spdlog::info("{} has no tokenizer.json: assuming Ankh's vocabulary ({} tokens, DESIGN.md)", dir.string(), data::kVocabSize);
+    return;
+  }
+  nlohmann::json tok;
+  try {
+    tok = nlohmann::json::parse(core::read_file(file));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw core::CheckpointError(std::string("not valid JSON: ") + e.what(), file.string());
+  }
+  // token -> id as the tokenizer has it: WordLevel/BPE keep {token: id}, Unigram [[token, score], ...].
+  std::map<std::string, int64_t> ids;
+  const nlohmann::json vocab = tok.contains("model") ? tok["model"].value("vocab", nlohmann::json()) : nlohmann::json();
+  if (vocab.is_object()) {
+    for (auto it = vocab.begin(); it != vocab.end(); ++it)
+      if (it.value().is_number_integer()) ids[it.key()] = it.value().get<int64_t>();
+  } else if (vocab.is_array()) {
+    for (std::size_t i = 0; i < vocab.size(); ++i)
+      if (vocab[i].is_array() && !vocab[i].empty() && vocab[i][0].is_string()) ids.emplace(vocab[i][0].get<std::string>(), static_cast<int64_t>(i));
+  }
+  if (tok.contains("added_tokens") && tok["added_tokens"].is_array())
+    for (const auto& t : tok["added_tokens"])
+      if (t.contains("content") && t.contains("id") && t["content"].is_string() && t["id"].is_number_integer())
+        ids[t["content"].get<std::string>()] = t["id"].get<int64_t>();
+  if (ids.empty()) {
+    spdlog::warn("{}: no vocabulary found in it; assuming Ankh's ids", file.string());
+    return;
+  }
+  const auto ours = data::vocabulary();
+  std::vector<std::string> wrong;
+  for (std::size_t id = 0; id < ours.size(); ++id) {
+    auto it = ids.find(ours[id]);
+    if (it != ids.end() && it->second != static_cast<int64_t>(id))
+      wrong.push_back("'" + ours[id] + "' is " + std::to_string(it->second) + ", ankh's is " + std::to_string(id));
+  }
+  if (wrong.empty()) return;
+  if (wrong.size() > 5) {
+    wrong.resize(5);
+    wrong.push_back("...");
+  }
+  throw core::CheckpointError("the tokenizer numbers tokens differently from ankh's vocabulary: " + core::join(wrong, "; "),
+                              file.string(), "ankh uses Ankh's 144-token vocabulary (DESIGN.md); this model was trained on another one");
+}
+
+void load_init_from(model::T5Model& model, const ModelConfig& config, const fs::path& dir) {
+  const auto hf = ckpt::read_hf_directory(dir);
+  check_hf_architecture(hf.config, config, (dir / "config.json").string());
+  check_hf_vocabulary(dir);
+  load_parameters(model, hf.tensors, dir.string());
+}
+
+model::T5Model initialise_model(const RunConfig& config) {
+  model::T5Model model(config.model);
+  model->init_weights(static_cast<uint64_t>(config.run.seed));
+  if (!config.model.init_from.empty()) {
+    load_init_from(model, config.model, config.model.init_from);
+    spdlog::info("initialised from {}", config.model.init_from);
+  }
+  return model;
+}
+
+namespace {
+
+// "step-00000100.tmp" -> true: a save that never committed.
+bool is_uncommitted_checkpoint_name(const std::string& name) {
+  return core::ends_with(name, ".tmp") && ckpt::parse_checkpoint_name(name.substr(0, name.size() - 4)).has_value();
+}
+
+LoadedWeights from_checkpoint(const ckpt::CheckpointReader& reader) {
   LoadedWeights w;
-  w.source = dir.string();
+  w.source = reader.dir().string();
+  w.step = reader.step();
+  w.config_yaml = reader.read_text("config.yaml");
+  core::ConfigSource source;
+  source.add_file(reader.dir() / "config.yaml");
+  w.config = core::resolve<RunConfig>(source).model;
+  w.state = reader.has("state.json") ? reader.read_json("state.json") : nlohmann::json();
+  w.tensors = reader.load_tensors("model.safetensors");
+  return w;
+}
+
+}  // namespace
+
+LoadedWeights load_weights(const fs::path& dir) {
   std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw core::IoError("no such file or directory", dir.string(),
+                        "give a checkpoint (RUN/checkpoints/step-N), a run directory or a Hugging Face directory");
   if (!fs::is_directory(dir, ec))
-    throw core::IoError("not a directory", dir.string(), "give a checkpoint (RUN/checkpoints/step-N) or a Hugging Face directory");
+    throw core::IoError("not a directory", dir.string(),
+                        "give a checkpoint (RUN/checkpoints/step-N), a run directory or a Hugging Face directory");
   if (fs::exists(dir / "config.json")) {
+    LoadedWeights w;
+    w.source = dir.string();
+    w.hugging_face = true;
     auto hf = ckpt::read_hf_directory(dir);
     w.config = model_config_from_hf(hf.config, ModelConfig{}, (dir / "config.json").string());
     w.config.precision = "fp32";
+    w.hf_config = std::move(hf.config);
     w.tensors = std::move(hf.tensors);
     return w;
   }
-  const auto reader = ckpt::CheckpointReader::open(dir);
-  core::ConfigSource source;
-  const fs::path config_file = dir / "config.yaml";
-  source.add_file(config_file);
-  w.config = core::resolve<RunConfig>(source).model;
-  w.tensors = reader.load_tensors("model.safetensors");
-  w.step = reader.step();
-  return w;
+  const std::string name = fs::absolute(dir).lexically_normal().filename().string();
+  if (is_uncommitted_checkpoint_name(name))
+    throw core::CheckpointError("checkpoint was never committed (a save that did not finish)", dir.string(),
+                                "use a committed step-N directory, or the run directory for its newest committed one");
+  if (fs::exists(dir / ckpt::kCommitMarker) || ckpt::parse_checkpoint_name(name)) return from_checkpoint(ckpt::CheckpointReader::open(dir));
+  if (fs::is_directory(ckpt::checkpoints_dir(dir))) {
+    auto latest = ckpt::find_latest_committed(dir);
+    if (!latest)
+      throw core::CheckpointError("run directory has no committed checkpoint", dir.string(),
+                                  "train until a checkpoint is saved (checkpoint.every_steps), or give a checkpoint directory");
+    spdlog::info("{} is a run directory: using its newest committed checkpoint {}", dir.string(), latest->dir().string());
+    return from_checkpoint(*latest);
+  }
+  throw core::CheckpointError("neither a checkpoint, a run directory nor a Hugging Face directory", dir.string(),
+                              "a checkpoint has a COMMITTED marker, a run a checkpoints/ folder, a Hugging Face directory a config.json");
 }
 
 }  // namespace ankh::trainer
