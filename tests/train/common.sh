@@ -7,6 +7,8 @@ set -euo pipefail
 run_mpi=$ANKH_SOURCE_DIR/tests/run_mpi.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/ankh-train-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# On a failing command: which line, and the end of the newest log (runs log to $work/*.log).
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2; newest=$(ls -t "$work"/*.log 2>/dev/null | head -1); [[ -z $newest ]] || { echo "--- $newest" >&2; tail -40 "$newest" >&2; }' ERR
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
