@@ -39,7 +39,7 @@ enum Stat : int64_t {
   kResidueCorrect,
   kEncoderTokens,
   kModelFlops,
-  kStopFlag,       // any rank caught SIGTERM/SIGINT
+  kStopFlag,       // ranks that caught SIGTERM/SIGINT
   kTimeDue,        // rank 0: checkpoint.every_minutes elapsed
   kWriterDone,     // rank 0: the pending checkpoint's files are written
   kNumStats
@@ -357,7 +357,9 @@ TrainResult Trainer::run() {
     }
     if (stop && step < cfg.train.max_steps) {
       if (s.rank == 0) {
-        if (signalled) spdlog::warn("stopping after step {} on signal {}: checkpoint saved", step, signals.signal_number());
+        if (signalled)
+          spdlog::warn("stopping after step {} on SIGTERM/SIGINT (received by {} of {} rank(s)): checkpoint saved", step,
+                       static_cast<int>(v[kStopFlag]), s.comm->size());
         else spdlog::info("stopping after step {} (train.exit_at_step): checkpoint saved", step);
       }
       result.stopped_by_signal = signalled;
