@@ -102,6 +102,7 @@ std::vector<std::string> plot(const fs::path& script, const fs::path& output, co
     if (r.metrics.found) argv.push_back(r.dir.string());
   if (argv.size() == 6) return {};
   const fs::path log = output / "plot.log";
+  core::write_file_atomic(log, "");  // this invocation's output only
   const int status = run_logged(argv, {}, log);
   const std::string text = core::read_file(log);
   if (status != 0) {
@@ -288,10 +289,10 @@ int run_sweep(const SweepOptions& options) {
 
   if (options.plot) c.plots = plot(find_plot_script(options.plot_script), c.output, options.sweep_file.stem().string(), c.rows);
   write_summary(c);
-  std::cout << fmt::format("sweep finished in {}: {} (summary.csv, summary.md", core::format_duration(total.seconds()),
-                           (c.output / "summary.md").string());
-  for (const auto& p : c.plots) std::cout << ", " << fs::path(p).filename().string();
-  std::cout << ")\n";
+  std::vector<std::string> written = {(c.output / "summary.csv").string(), "summary.md"};
+  for (const auto& p : c.plots) written.push_back(fs::path(p).filename().string());
+  std::cout << fmt::format("sweep finished in {}: {}; wrote {}\n", core::format_duration(total.seconds()),
+                           status_tally(c.rows), core::join(written, ", "));
 
   if (const int sig = interrupted()) {
     spdlog::warn("sweep interrupted by signal {}: run it again to resume where it stopped", sig);

@@ -37,7 +37,7 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$((threads > 0 ? threads : 1))}
 
 echo "ankh sweep: task $task: $run ($((nodes * ranks_per_node)) ranks) on $(hostname) at $(date -Is)"
 # In the background, so that the batch shell can pass Slurm's SIGTERM (--signal=B:TERM) on.
-mpirun -np "$((nodes * ranks_per_node))" --map-by "ppr:$ranks_per_node:node" "${mpirun_args[@]}" \
+mpirun -np "$((nodes * ranks_per_node))" --map-by "ppr:$ranks_per_node:node" -x OMP_NUM_THREADS "${mpirun_args[@]}" \
   "$ankh" train "$run/run.yaml" &
 pid=$!
 trap 'echo "ankh sweep: SIGTERM: the run saves a checkpoint and stops"; kill -TERM "$pid" 2>/dev/null || true' TERM

@@ -111,6 +111,16 @@ bool is_complete(const RunMetrics& m, int64_t max_steps) {
   return m.end_reason && *m.end_reason == "max_steps" && m.end_step && *m.end_step == max_steps;
 }
 
+std::string status_tally(const std::vector<RunRow>& rows) {
+  constexpr int kStatuses = static_cast<int>(RunStatus::Incomplete) + 1;
+  std::size_t counts[kStatuses] = {};
+  for (const auto& r : rows) ++counts[static_cast<int>(r.status)];
+  std::vector<std::string> tally;
+  for (int s = 0; s < kStatuses; ++s)
+    if (counts[s]) tally.push_back(fmt::format("{} {}", counts[s], status_name(static_cast<RunStatus>(s))));
+  return core::join(tally, ", ");
+}
+
 std::string summary_csv(const std::vector<RunRow>& rows) {
   std::ostringstream os;
   os << "run,overrides,status,parameters,world_size,steps,max_steps,tokens,final_train_loss,final_valid_loss,"
@@ -132,12 +142,7 @@ std::string summary_markdown(const std::string& title, const std::string& comman
   std::ostringstream os;
   os << "# Sweep " << title << "\n\n";
   if (!command.empty()) os << "`" << command << "`\n\n";
-  std::size_t counts[6] = {};
-  for (const auto& r : rows) ++counts[static_cast<int>(r.status)];
-  std::vector<std::string> tally;
-  for (int s = 0; s < 6; ++s)
-    if (counts[s]) tally.push_back(fmt::format("{} {}", counts[s], status_name(static_cast<RunStatus>(s))));
-  os << rows.size() << " runs: " << core::join(tally, ", ") << ".\n\n";
+  os << rows.size() << " runs: " << status_tally(rows) << ".\n\n";
 
   os << "| run | overrides | params | steps | tokens | final valid loss | best valid loss | residue acc | tokens/s | "
         "status |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n";

@@ -45,6 +45,9 @@ struct RunRow {
   RunMetrics metrics;
 };
 
+// "3 completed, 1 failed"
+std::string status_tally(const std::vector<RunRow>& rows);
+
 std::string summary_csv(const std::vector<RunRow>& rows);
 // `title`: the sweep file; `command`: how the sweep was invoked; `plots`: PNG paths (may be empty).
 std::string summary_markdown(const std::string& title, const std::string& command, const std::vector<RunRow>& rows,
