@@ -94,6 +94,12 @@ TEST_F(SweepRun, AFailedRunIsReportedTheOthersCompleteAndASecondInvocationSkipsT
   EXPECT_EQ(count_lines(out / "lr-0.001" / "metrics.jsonl"), lines);  // not run again
   EXPECT_NE(ankh::core::read_file(out / "summary.md").find("3 runs: 2 skipped, 1 failed."), std::string::npos);
 
+  fs::remove(out / "summary.md");
+  r = run_command(sweep("--np 1 --summary-only --no-plot"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 completed, 1 failed"), std::string::npos) << r.output;
+  EXPECT_NE(ankh::core::read_file(out / "summary.md").find("dataset directory not found"), std::string::npos);
+
   r = run_command(sweep("--np 1 --dry-run"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("lr-0.003  (optim.lr=0.003)  complete: would skip"), std::string::npos) << r.output;

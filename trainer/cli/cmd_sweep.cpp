@@ -20,6 +20,8 @@ Action setup_sweep(CLI::App& sub) {
       ->check(CLI::PositiveNumber);
   sub.add_option("--output", *output, "sweep directory (default runs/sweeps/<sweep name>); one subdirectory per run");
   sub.add_flag("--dry-run", o->dry_run, "validate and print the runs and their commands; start nothing");
+  sub.add_flag("--summary-only", o->summary_only,
+               "write summary.csv/md and plots from the run directories as they are; start nothing");
   sub.add_option("--mpirun", o->mpirun, "mpirun to use (default: mpirun from PATH)");
   sub.add_option("--mpirun-args", o->mpirun_args, "extra mpirun arguments, e.g. \"--hostfile hosts --bind-to none\"");
   sub.add_option("--emit-slurm", *emit, "write a Slurm job-array script (one task per incomplete run) instead of running");

@@ -207,7 +207,7 @@ int run_sweep(const SweepOptions& options) {
   launch.mpirun = options.mpirun.empty() ? "mpirun" : options.mpirun;
   for (const auto& a : core::split(options.mpirun_args, ' '))
     if (!a.empty()) launch.mpirun_args.push_back(a);
-  if (launch.use_mpirun) {
+  if (launch.use_mpirun && !options.summary_only) {
     check_mpirun(launch.mpirun);
     launch.open_mpi = detect_open_mpi(launch.mpirun);
   }
@@ -216,7 +216,7 @@ int run_sweep(const SweepOptions& options) {
   const std::size_t n = c.runs.size();
   std::cout << fmt::format("sweep {}: {} run(s) in {}, {} rank(s) each{}\n", options.sweep_file.string(), n,
                            c.output.string(), options.np, launch.use_mpirun ? " via " + launch.mpirun : "");
-  if (options.dry_run) {
+  if (options.dry_run && !options.summary_only) {
     for (std::size_t i = 0; i < n; ++i) {
       const auto& run = c.runs[i];
       const auto& m = c.rows[i].metrics;
@@ -226,6 +226,35 @@ int run_sweep(const SweepOptions& options) {
       std::cout << fmt::format("[{}/{}] {}  ({})  {}\n      {}\n", i + 1, n, run.name, c.rows[i].overrides, state,
                                shell_join(with_env(env, launch_command(launch, run.dir / "run.yaml"))));
     }
+    return 0;
+  }
+
+  if (options.summary_only) {
+    // The state of each run as its metrics.jsonl tells it (a Slurm array, another machine).
+    for (auto& row : c.rows) {
+      const auto& m = row.metrics;
+      const fs::path log = row.dir / "sweep.log";
+      std::error_code ec;
+      if (is_complete(m, row.max_steps)) {
+        row.status = RunStatus::Completed;
+      } else if (!m.error.empty()) {
+        row.status = RunStatus::Failed;
+        row.detail = m.error;
+      } else if (!m.found && fs::exists(log, ec)) {  // launched by a sweep, never got to training
+        row.status = RunStatus::Failed;
+        row.detail = last_error_line(log) + "; log: " + log.string();
+      } else if (!m.found) {
+        row.status = RunStatus::NotRun;
+      } else if (m.end_reason && *m.end_reason == "signal") {
+        row.status = RunStatus::Interrupted;
+      } else {
+        row.status = RunStatus::Incomplete;
+      }
+    }
+    fs::create_directories(c.output);
+    if (options.plot) c.plots = plot(find_plot_script(options.plot_script), c.output, options.sweep_file.stem().string(), c.rows);
+    write_summary(c);
+    std::cout << fmt::format("{}; wrote {}\n", status_tally(c.rows), (c.output / "summary.md").string());
     return 0;
   }
 

@@ -14,6 +14,7 @@ struct SweepOptions {
   std::vector<std::string> overrides;       // key=value for every run, after the sweep's overrides
   int np = 1;
   bool dry_run = false;
+  bool summary_only = false;                // summarise and plot what the run directories hold; run nothing
   std::string mpirun;                       // empty: "mpirun" (not used for --np 1)
   std::string mpirun_args;                  // split on whitespace
   std::filesystem::path emit_slurm;         // non-empty: write a job-array script instead of running
