@@ -144,6 +144,9 @@ EmbedResult embed_fasta(const EmbedOptions& o) {
   if (!fs::exists(o.source))
     throw core::IoError("no such model directory", o.source.string(),
                         "give a checkpoint (RUN/checkpoints/step-N), a run directory or a Hugging Face directory");
+  if (!fs::exists(o.fasta) || fs::is_directory(o.fasta))  // a pipe (<(zcat ...)) is fine
+    throw core::IoError(fs::exists(o.fasta) ? "a directory, not a FASTA file" : "no such FASTA file", o.fasta.string(),
+                        "check the path given to --fasta");
 
   const Proteins proteins = read_proteins(o.fasta, o.on_invalid, o.max_length);
 

@@ -367,7 +367,7 @@ TEST(EmbedFasta, BadInputsFailClearlyAndLeaveNoFile) {
   refused(missing, "no such model directory");
   auto not_fasta = s.options("nofasta.h5");
   not_fasta.fasta = s.scratch / "none.fasta";
-  refused(not_fasta, "none.fasta");
+  refused(not_fasta, "none.fasta: no such FASTA file");
   testing::write_bytes(s.scratch / "empty.fasta", "\n\n");
   auto empty = s.options("empty.h5");
   empty.fasta = s.scratch / "empty.fasta";
