@@ -56,8 +56,11 @@ ENV
 # shellcheck source=/dev/null
 source "$env_file"
 
+# The bundle's headers go first: LibTorch >= 2.x ships its own fmt headers, which would otherwise
+# shadow the fmt 9 that the bundle's spdlog was built with ("basic_runtime is not a member of fmt").
 cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="-isystem $prefix/include" \
   -DANKH_BUILD_TESTS="$tests" \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix" \
   -DMPI_CXX_COMPILER="$runtime_bin/mpicxx" \
