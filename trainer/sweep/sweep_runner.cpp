@@ -175,6 +175,90 @@ int emit_slurm(Context& c, const fs::path& ankh) {
   return 0;
 }
 
+// --summary-only: the state of each run as its directory tells it (a Slurm array, another machine).
+int summarise_only(Context& c) {
+  for (auto& row : c.rows) {
+    const auto& m = row.metrics;
+    const fs::path log = row.dir / "sweep.log";
+    std::error_code ec;
+    if (is_complete(m, row.max_steps)) {
+      row.status = RunStatus::Completed;
+    } else if (!m.error.empty()) {
+      row.status = RunStatus::Failed;
+      row.detail = m.error;
+    } else if (!m.found && fs::exists(log, ec)) {  // launched by a sweep, never got to training
+      row.status = RunStatus::Failed;
+      row.detail = last_error_line(log) + "; log: " + log.string();
+    } else if (!m.found) {
+      row.status = RunStatus::NotRun;
+    } else if (m.end_reason && *m.end_reason == "signal") {
+      row.status = RunStatus::Interrupted;
+    } else {
+      row.status = RunStatus::Incomplete;
+    }
+  }
+  fs::create_directories(c.output);
+  if (c.options.plot)
+    c.plots = plot(find_plot_script(c.options.plot_script), c.output, c.options.sweep_file.stem().string(), c.rows);
+  write_summary(c);
+  std::cout << fmt::format("{}; wrote {}\n", status_tally(c.rows), (c.output / "summary.md").string());
+  return 0;
+}
+
+// Runs (or skips) run `i` and records its status in c.rows[i].
+void run_one(Context& c, std::size_t i, const LaunchOptions& launch, const std::vector<std::string>& env) {
+  const auto& run = c.runs[i];
+  RunRow& row = c.rows[i];
+  const std::string planned = to_yaml(run.config);
+  const auto changed = changed_keys(run.dir / "run.yaml", planned);
+  const std::string prefix = fmt::format("[{}/{}] {}", i + 1, c.runs.size(), run.name);
+  if (is_complete(row.metrics, row.max_steps)) {
+    row.status = RunStatus::Skipped;
+    row.detail = "complete before this invocation";
+    if (!changed.empty())
+      row.detail = "complete, but with a different config (" + core::join(changed, ", ") +
+                   "); delete " + run.dir.string() + " to run it again";
+    std::cout << prefix << ": skipped (" << row.detail << ")\n";
+    return;
+  }
+  fs::create_directories(run.dir);
+  core::write_file_atomic(run.dir / "run.yaml", planned);
+  const auto argv = launch_command(launch, run.dir / "run.yaml");
+  const fs::path log = run.dir / "sweep.log";
+  {
+    std::string header = fmt::format("\n=== ankh sweep {} at {}: {}\n", c.options.sweep_file.string(), timestamp(),
+                                     row.overrides);
+    if (!changed.empty()) header += "=== config changed since the last attempt: " + core::join(changed, ", ") + "\n";
+    header += "=== " + shell_join(with_env(env, argv)) + "\n";
+    std::ofstream(log, std::ios::app) << header;
+  }
+  std::cout << prefix << " (" << row.overrides << ") ..." << std::flush;
+  core::Stopwatch watch;
+  const int status = run_logged(argv, env, log);
+  row.wall_s = watch.seconds();
+  row.metrics = read_run_metrics(run.dir / "metrics.jsonl");
+  if (status != 0 && !interrupted()) {
+    row.status = RunStatus::Failed;
+    const std::string why = last_error_line(log);
+    row.detail = fmt::format("exit status {}{}; log: {}", status, why.empty() ? "" : ": " + why, log.string());
+  } else if (is_complete(row.metrics, row.max_steps)) {
+    row.status = RunStatus::Completed;
+  } else if (interrupted() || (row.metrics.end_reason && *row.metrics.end_reason == "signal")) {
+    row.status = RunStatus::Interrupted;
+    row.detail = "stopped by a signal; the next invocation resumes it from its checkpoint";
+  } else {
+    row.status = RunStatus::Incomplete;
+    row.detail = fmt::format("exited at step {} of {}; the next invocation resumes it", row.metrics.steps,
+                             row.max_steps);
+  }
+  const auto& m = row.metrics;
+  std::string result = fmt::format(" {} in {:.1f} s", status_name(row.status), row.wall_s);
+  if (m.found) result += fmt::format(": {} steps, {} tokens", m.steps, core::format_count(m.tokens));
+  if (m.final_valid_loss) result += fmt::format(", valid loss {:.4f}", *m.final_valid_loss);
+  if (row.status == RunStatus::Failed) result += " (" + row.detail + ")";
+  std::cout << result << std::endl;
+}
+
 }  // namespace
 
 int run_sweep(const SweepOptions& options) {
@@ -229,90 +313,14 @@ int run_sweep(const SweepOptions& options) {
     return 0;
   }
 
-  if (options.summary_only) {
-    // The state of each run as its metrics.jsonl tells it (a Slurm array, another machine).
-    for (auto& row : c.rows) {
-      const auto& m = row.metrics;
-      const fs::path log = row.dir / "sweep.log";
-      std::error_code ec;
-      if (is_complete(m, row.max_steps)) {
-        row.status = RunStatus::Completed;
-      } else if (!m.error.empty()) {
-        row.status = RunStatus::Failed;
-        row.detail = m.error;
-      } else if (!m.found && fs::exists(log, ec)) {  // launched by a sweep, never got to training
-        row.status = RunStatus::Failed;
-        row.detail = last_error_line(log) + "; log: " + log.string();
-      } else if (!m.found) {
-        row.status = RunStatus::NotRun;
-      } else if (m.end_reason && *m.end_reason == "signal") {
-        row.status = RunStatus::Interrupted;
-      } else {
-        row.status = RunStatus::Incomplete;
-      }
-    }
-    fs::create_directories(c.output);
-    if (options.plot) c.plots = plot(find_plot_script(options.plot_script), c.output, options.sweep_file.stem().string(), c.rows);
-    write_summary(c);
-    std::cout << fmt::format("{}; wrote {}\n", status_tally(c.rows), (c.output / "summary.md").string());
-    return 0;
-  }
+  if (options.summary_only) return summarise_only(c);
 
   fs::create_directories(c.output);
   core::write_file_atomic(c.output / "sweep.yaml", core::read_file(options.sweep_file));
   install_sweep_signal_handlers();
   core::Stopwatch total;
   for (std::size_t i = 0; i < n && !interrupted(); ++i) {
-    const auto& run = c.runs[i];
-    RunRow& row = c.rows[i];
-    const std::string planned = to_yaml(run.config);
-    const auto changed = changed_keys(run.dir / "run.yaml", planned);
-    const std::string prefix = fmt::format("[{}/{}] {}", i + 1, n, run.name);
-    if (is_complete(row.metrics, row.max_steps)) {
-      row.status = RunStatus::Skipped;
-      row.detail = "complete before this invocation";
-      if (!changed.empty())
-        row.detail = "complete, but with a different config (" + core::join(changed, ", ") +
-                     "); delete " + run.dir.string() + " to run it again";
-      std::cout << prefix << ": skipped (" << row.detail << ")\n";
-      continue;
-    }
-    fs::create_directories(run.dir);
-    core::write_file_atomic(run.dir / "run.yaml", planned);
-    const auto argv = launch_command(launch, run.dir / "run.yaml");
-    const fs::path log = run.dir / "sweep.log";
-    {
-      std::string header = fmt::format("\n=== ankh sweep {} at {}: {}\n", options.sweep_file.string(), timestamp(),
-                                       row.overrides);
-      if (!changed.empty()) header += "=== config changed since the last attempt: " + core::join(changed, ", ") + "\n";
-      header += "=== " + shell_join(with_env(env, argv)) + "\n";
-      std::ofstream(log, std::ios::app) << header;
-    }
-    std::cout << prefix << " (" << row.overrides << ") ..." << std::flush;
-    core::Stopwatch watch;
-    const int status = run_logged(argv, env, log);
-    row.wall_s = watch.seconds();
-    row.metrics = read_run_metrics(run.dir / "metrics.jsonl");
-    if (status != 0 && !interrupted()) {
-      row.status = RunStatus::Failed;
-      const std::string why = last_error_line(log);
-      row.detail = fmt::format("exit status {}{}; log: {}", status, why.empty() ? "" : ": " + why, log.string());
-    } else if (is_complete(row.metrics, row.max_steps)) {
-      row.status = RunStatus::Completed;
-    } else if (interrupted() || (row.metrics.end_reason && *row.metrics.end_reason == "signal")) {
-      row.status = RunStatus::Interrupted;
-      row.detail = "stopped by a signal; the next invocation resumes it from its checkpoint";
-    } else {
-      row.status = RunStatus::Incomplete;
-      row.detail = fmt::format("exited at step {} of {}; the next invocation resumes it", row.metrics.steps,
-                               row.max_steps);
-    }
-    const auto& m = row.metrics;
-    std::string result = fmt::format(" {} in {:.1f} s", status_name(row.status), row.wall_s);
-    if (m.found) result += fmt::format(": {} steps, {} tokens", m.steps, core::format_count(m.tokens));
-    if (m.final_valid_loss) result += fmt::format(", valid loss {:.4f}", *m.final_valid_loss);
-    if (row.status == RunStatus::Failed) result += " (" + row.detail + ")";
-    std::cout << result << std::endl;
+    run_one(c, i, launch, env);
     write_summary(c);  // progress is visible (and kept) after every run
   }
 
