@@ -29,7 +29,7 @@ echo "== 4/5 export the last checkpoint for Hugging Face transformers"
 
 echo "== 5/5 embeddings of 10 proteins"
 head -n 20 data/raw/swissprot-first-20000.fasta >"$run/ten.fasta"
-"$ankh" embed "$run/hf" --fasta "$run/ten.fasta" --output "$run/embeddings.h5"
+"$ankh" embed "$run/hf" --fasta "$run/ten.fasta" --output "$run/embeddings.h5" --overwrite
 
 /usr/bin/python3 - "$run/metrics.jsonl" <<'PY'
 import json, sys

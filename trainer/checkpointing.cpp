@@ -74,19 +74,66 @@ Checkpointer::Checkpointer(const RunConfig& config, int rank, dist::Communicator
 
 Checkpointer::~Checkpointer() = default;  // an uncommitted writer removes its .tmp directory
 
+namespace {
+
+// A checkpoint's contents, read and checksummed, not yet applied to anything.
+struct LoadedCheckpoint {
+  std::string where;
+  nlohmann::json state;
+  ckpt::NamedTensors model, optimizer;
+};
+
+LoadedCheckpoint read_checkpoint(const ckpt::CheckpointReader& reader) {
+  return {reader.dir().string(), reader.read_json("state.json"), reader.load_tensors("model.safetensors"),
+          reader.load_tensors("optimizer.safetensors")};
+}
+
+// `checkpoint.resume: auto`: the newest checkpoint whose files all read back with their recorded
+// sizes and checksums. A damaged one (disk error, truncated copy, bit rot) is passed over with a
+// warning, so a run never stops on a bad newest checkpoint while an older good one exists.
+std::optional<LoadedCheckpoint> read_newest_intact(const fs::path& run_dir) {
+  const auto entries = ckpt::list_checkpoints(run_dir);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    try {
+      return read_checkpoint(ckpt::CheckpointReader::open(it->path));
+    } catch (const core::Error& e) {
+      spdlog::warn("skipping checkpoint {}: {}", it->path.string(), e.what_text());
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim::Optimizer& optimizer) const {
-  auto reader = ckpt::resolve_resume(run_dir_, config_.checkpoint.resume);
-  if (!reader) return std::nullopt;
-  const std::string where = reader->dir().string();
-  TrainProgress progress = progress_from_json(reader->read_json("state.json"), where + "/state.json");
-  const int64_t saved_batch = reader->read_json("state.json").value("global_batch", config_.train.global_batch);
+  std::optional<LoadedCheckpoint> loaded;
+  if (config_.checkpoint.resume == "auto") {
+    loaded = read_newest_intact(run_dir_);
+  } else if (auto reader = ckpt::resolve_resume(run_dir_, config_.checkpoint.resume)) {
+    loaded = read_checkpoint(*reader);  // a path named explicitly: its damage is an error
+  }
+  // Every rank reads the files itself; they must have picked the same step.
+  auto steps = torch::full({2}, loaded ? static_cast<double>(loaded->state.value("step", int64_t{0})) : -1.0,
+                           torch::TensorOptions().dtype(torch::kFloat64).device(comm_.device()));
+  steps[1].mul_(-1);
+  comm_.all_reduce(steps, dist::ReduceOp::Max);  // [max step, -min step]
+  const auto agreed = steps.cpu();
+  if (agreed[0].item<double>() != -agreed[1].item<double>())
+    throw core::CheckpointError("ranks found different checkpoints to resume from (steps " +
+                                    core::format_double(-agreed[1].item<double>()) + " to " +
+                                    core::format_double(agreed[0].item<double>()) + ")",
+                                run_dir_.string(), "every rank must see the same run directory (a shared file system)");
+  if (!loaded) return std::nullopt;
+
+  const std::string& where = loaded->where;
+  TrainProgress progress = progress_from_json(loaded->state, where + "/state.json");
+  const int64_t saved_batch = loaded->state.value("global_batch", config_.train.global_batch);
   if (saved_batch != config_.train.global_batch)
     throw core::CheckpointError("saved with train.global_batch=" + std::to_string(saved_batch) + ", configured " +
                                     std::to_string(config_.train.global_batch),
                                 where, "resume with the same global batch (any number of ranks works)");
-  load_parameters(model, reader->load_tensors("model.safetensors"), where + "/model.safetensors");
-  const auto opt = reader->load_tensors("optimizer.safetensors");
-  optimizer.load_state_tensors(optim::NamedTensors(opt.begin(), opt.end()));
+  load_parameters(model, loaded->model, where + "/model.safetensors");
+  optimizer.load_state_tensors(optim::NamedTensors(loaded->optimizer.begin(), loaded->optimizer.end()));
   if (progress.world_size != comm_.size())
     spdlog::info("resuming a {}-rank checkpoint on {} ranks (same global batch: same data order)", progress.world_size,
                  comm_.size());

@@ -24,7 +24,6 @@
 #include "trainer/model/throughput.h"
 #include "trainer/stop_signal.h"
 
-#include "checkpoints/hf_export.h"
 
 namespace ankh::trainer {
 
@@ -148,13 +147,7 @@ void Trainer::State::setup() {
 }
 
 void Trainer::State::init_model() {
-  model = model::T5Model(config.model);
-  model->init_weights(static_cast<uint64_t>(config.run.seed));
-  if (!config.model.init_from.empty()) {
-    auto hf = ckpt::read_hf_directory(config.model.init_from);
-    load_parameters(model, hf.tensors, config.model.init_from);
-    spdlog::info("initialised from {}", config.model.init_from);
-  }
+  model = initialise_model(config);  // random init, or model.init_from (names, shapes, architecture checked)
   model->to(device);
   model->train();
 }

@@ -2,7 +2,8 @@
 # crash_recovery.sh: a crash between writing a checkpoint's files and committing it leaves the
 # previous checkpoint as the one `checkpoint.resume=auto` takes, and the resumed run still matches
 # an uninterrupted one bit for bit. A truncated safetensors file gives an error naming it, and
-# `auto` passes over the damaged checkpoint to the newest good one.
+# `auto` passes over a damaged checkpoint (truncated, or same size with other bytes) to the
+# newest good one.
 source "$(dirname "$0")/common.sh"
 make_dataset
 common=(train.max_steps=40 train.global_batch=8 train.micro_batch=4 checkpoint.every_steps=10 checkpoint.keep_last=5)
@@ -31,4 +32,12 @@ cat "$work/explicit.log"
 grep -q "step-00000040/model.safetensors" "$work/explicit.log" || fail "the error does not name the truncated file"
 train 2 "$work/full" "${common[@]}" train.max_steps=50 2>&1 | tee "$work/auto.log"
 grep -q "resumed from .*step-00000030 (step 30" "$work/auto.log" || fail "auto did not fall back to step 30"
+
+# Same size, different bytes (bit rot): the checksum in the marker catches it when `auto` reads
+# the newest checkpoint, and the one before is taken.
+rotten=$(checkpoint "$work/full" 50)/model.safetensors
+printf 'rotten' | dd of="$rotten" bs=1 seek=$(( $(stat -c %s "$rotten") / 2 )) conv=notrunc status=none
+train 2 "$work/full" "${common[@]}" train.max_steps=60 2>&1 | tee "$work/rot.log"
+grep -q "skipping checkpoint .*step-00000050" "$work/rot.log" || fail "the rotten checkpoint was not skipped"
+grep -q "resumed from .*step-00000040 (step 40" "$work/rot.log" || fail "auto did not fall back to step 40"
 echo PASS
