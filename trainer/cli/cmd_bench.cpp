@@ -6,6 +6,8 @@ namespace ankh::cli {
 
 Action setup_bench(CLI::App& sub) {
   sub.require_subcommand(1);
+  sub.footer("Training throughput (1 vs 2 ranks, overlap on/off) launches `ankh train` under mpirun:\n"
+             "scripts/bench/train_scaling.sh. Results and commands: docs/performance.md");
   auto chosen = std::make_shared<Action>();
   for (const auto& b : bench::benchmarks()) {
     CLI::App* app = sub.add_subcommand(b.name, b.summary);
