@@ -28,7 +28,7 @@ echo "== 4/5 export the last checkpoint for Hugging Face transformers"
 "$ankh" export "$run" --output "$run/hf" --overwrite
 
 echo "== 5/5 embeddings of 10 proteins"
-head -n 20 data/raw/swissprot-first-20000.fasta >"$run/ten.fasta"
+awk '/^>/ { n++ } n <= 10' data/raw/swissprot-first-20000.fasta >"$run/ten.fasta"
 "$ankh" embed "$run/hf" --fasta "$run/ten.fasta" --output "$run/embeddings.h5" --overwrite
 
 /usr/bin/python3 - "$run/metrics.jsonl" <<'PY'

@@ -138,10 +138,12 @@ void Trainer::State::setup() {
   metrics = std::make_unique<MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
                                          resumed ? progress.step : -1);
   checkpointer->attach_metrics(metrics.get());
+  // The same square product `ankh bench model` uses as its reference (2048³ fp32 on CPU), so the
+  // two MFU figures compare; smaller products run below the peak the model's GEMMs reach.
   const auto dtype = autocast.enabled ? autocast.dtype : torch::kFloat32;
   peak_flops = config.train.peak_flops > 0
                    ? config.train.peak_flops
-                   : model::matmul_flops_per_second(device.is_cuda() ? 8192 : 1024, dtype, device, device.is_cuda() ? 1.0 : 0.5);
+                   : model::matmul_flops_per_second(device.is_cuda() ? 8192 : 2048, dtype, device, device.is_cuda() ? 1.0 : 0.5);
   if (rank == 0) unigram_entropy = trainer::unigram_entropy(*dataset);
   log_start();
 }
