@@ -185,11 +185,14 @@ std::vector<CheckpointEntry> list_checkpoints(const fs::path& run_dir) {
   return out;
 }
 
-std::optional<CheckpointReader> find_latest_committed(const fs::path& run_dir, Verify verify) {
+std::optional<CheckpointReader> find_latest_committed(const fs::path& run_dir, Verify verify,
+                                                      const std::function<void(const CheckpointReader&)>& load) {
   const auto entries = list_checkpoints(run_dir);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     try {
-      return CheckpointReader::open(it->path, verify);
+      auto reader = CheckpointReader::open(it->path, verify);
+      if (load) load(reader);
+      return reader;
     } catch (const core::Error& e) {
       spdlog::warn("skipping checkpoint {}: {}", it->path.string(), e.what_text());
     }

@@ -142,9 +142,13 @@ struct CheckpointEntry {
 // The step-N directories of a run, by increasing step (no .tmp ones). Empty when there are none.
 std::vector<CheckpointEntry> list_checkpoints(const std::filesystem::path& run_dir);
 
-// The newest checkpoint of the run that opens cleanly; older ones are tried when a newer one is
-// uncommitted or damaged (each skip is logged as a warning). nullopt when there is none.
-std::optional<CheckpointReader> find_latest_committed(const std::filesystem::path& run_dir, Verify verify = Verify::kSizes);
+// The newest checkpoint of the run that opens cleanly and that `load` (when given) reads without a
+// core::Error; older ones are tried when a newer one is uncommitted or damaged (each skip is
+// logged as a warning). `load` is where callers read the files they need, so a checksum failure
+// found while reading them (bit rot with the sizes intact) passes over to the next checkpoint
+// too, without reading anything twice. nullopt when there is none.
+std::optional<CheckpointReader> find_latest_committed(const std::filesystem::path& run_dir, Verify verify = Verify::kSizes,
+                                                      const std::function<void(const CheckpointReader&)>& load = {});
 
 // `checkpoint.resume`: "none" -> nullopt; "auto" -> find_latest_committed(run_dir) (nullopt when
 // the run has none); otherwise a checkpoint directory, or a run directory whose newest committed

@@ -88,40 +88,28 @@ LoadedCheckpoint read_checkpoint(const ckpt::CheckpointReader& reader) {
           reader.load_tensors("optimizer.safetensors")};
 }
 
-// `checkpoint.resume: auto`: the newest checkpoint whose files all read back with their recorded
-// sizes and checksums. A damaged one (disk error, truncated copy, bit rot) is passed over with a
-// warning, so a run never stops on a bad newest checkpoint while an older good one exists.
-std::optional<LoadedCheckpoint> read_newest_intact(const fs::path& run_dir) {
-  const auto entries = ckpt::list_checkpoints(run_dir);
-  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-    try {
-      return read_checkpoint(ckpt::CheckpointReader::open(it->path));
-    } catch (const core::Error& e) {
-      spdlog::warn("skipping checkpoint {}: {}", it->path.string(), e.what_text());
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim::Optimizer& optimizer) const {
   std::optional<LoadedCheckpoint> loaded;
+  const auto read = [&](const ckpt::CheckpointReader& reader) { loaded = read_checkpoint(reader); };
   if (config_.checkpoint.resume == "auto") {
-    loaded = read_newest_intact(run_dir_);
+    // A checkpoint whose files fail their checksums while being read is passed over.
+    ckpt::find_latest_committed(run_dir_, ckpt::Verify::kSizes, read);
   } else if (auto reader = ckpt::resolve_resume(run_dir_, config_.checkpoint.resume)) {
-    loaded = read_checkpoint(*reader);  // a path named explicitly: its damage is an error
+    read(*reader);  // a path named explicitly: its damage is an error
   }
-  // Every rank reads the files itself; they must have picked the same step.
-  auto steps = torch::full({2}, loaded ? static_cast<double>(loaded->state.value("step", int64_t{0})) : -1.0,
-                           torch::TensorOptions().dtype(torch::kFloat64).device(comm_.device()));
-  steps[1].mul_(-1);
-  comm_.all_reduce(steps, dist::ReduceOp::Max);  // [max step, -min step]
-  const auto agreed = steps.cpu();
-  if (agreed[0].item<double>() != -agreed[1].item<double>())
-    throw core::CheckpointError("ranks found different checkpoints to resume from (steps " +
-                                    core::format_double(-agreed[1].item<double>()) + " to " +
-                                    core::format_double(agreed[0].item<double>()) + ")",
+  // Every rank reads the files itself; they must have picked the same step (-1: none).
+  const auto step_tensor = [&](dist::ReduceOp op) {
+    auto t = torch::full({1}, loaded ? static_cast<double>(loaded->state.value("step", int64_t{0})) : -1.0,
+                         torch::TensorOptions().dtype(torch::kFloat64).device(comm_.device()));
+    comm_.all_reduce(t, op);
+    return t.item<double>();
+  };
+  const double lowest = step_tensor(dist::ReduceOp::Min), highest = step_tensor(dist::ReduceOp::Max);
+  if (lowest != highest)
+    throw core::CheckpointError("ranks found different checkpoints to resume from (steps " + core::format_double(lowest) +
+                                    " to " + core::format_double(highest) + ")",
                                 run_dir_.string(), "every rank must see the same run directory (a shared file system)");
   if (!loaded) return std::nullopt;
 

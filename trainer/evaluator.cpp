@@ -19,18 +19,7 @@ nlohmann::json EvalResult::to_json() const {
 
 EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dataset>& dataset,
                     const RunConfig& config, dist::Communicator& comm, const torch::Device& device) {
-  data::LoaderOptions options;
-  options.data = config.data;
-  options.objective = config.objective;
-  options.seed = static_cast<uint64_t>(config.run.seed);
-  options.global_batch = config.train.global_batch;
-  options.micro_batch = config.train.micro_batch;
-  options.rank = comm.rank();
-  options.world_size = comm.size();
-  options.split = data::Split::Valid;
-  options.max_steps = config.train.eval_batches;
-  options.background = false;
-  data::Loader loader(dataset, options);
+  data::Loader loader(dataset, loader_options(config, data::Split::Valid, comm.rank(), comm.size()));
 
   const auto autocast = model::autocast_for(config.model, device);
   // [loss_sum, residue_loss_sum, residue_count, residue_correct, target_tokens], in float64 so

@@ -36,6 +36,21 @@ RunConfig load_run_config(const std::filesystem::path& file, const std::vector<s
   return core::resolve<RunConfig>(source);
 }
 
+data::LoaderOptions loader_options(const RunConfig& config, data::Split split, int rank, int world_size) {
+  data::LoaderOptions o;
+  o.data = config.data;
+  o.objective = config.objective;
+  o.seed = static_cast<uint64_t>(config.run.seed);
+  o.global_batch = config.train.global_batch;
+  o.micro_batch = config.train.micro_batch;
+  o.rank = rank;
+  o.world_size = world_size;
+  o.split = split;
+  o.max_steps = split == data::Split::Valid ? config.train.eval_batches : 0;
+  o.background = split == data::Split::Train;
+  return o;
+}
+
 std::string to_yaml(const RunConfig& config) {
   RunConfig copy = config;  // visit() takes the fields by reference
   return core::dump_yaml(copy);

@@ -9,6 +9,7 @@
 #include "checkpoints/checkpoint_config.h"
 #include "core/config.h"
 #include "data/data_config.h"
+#include "data/loader.h"
 #include "trainer/dist/dist_config.h"
 #include "trainer/model/model_config.h"
 #include "trainer/optim/optim_config.h"
@@ -33,6 +34,11 @@ struct RunConfig {
 
 // defaults < `file` (after its base chain) < `overrides` ("section.key=value"), validated.
 RunConfig load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
+
+// What the loader needs from a run config, for `split` as rank `rank` of `world_size`: the train
+// split streams on a background thread; the valid split is the first train.eval_batches global
+// batches, built on the calling thread (the trainer's validation and `ankh batches` read it).
+data::LoaderOptions loader_options(const RunConfig& config, data::Split split, int rank, int world_size);
 
 // Resolved config as YAML (what `ankh config` prints and checkpoints store).
 std::string to_yaml(const RunConfig& config);

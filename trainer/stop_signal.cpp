@@ -35,6 +35,5 @@ StopSignal::~StopSignal() {
 }
 
 bool StopSignal::requested() const { return g_signal != 0; }
-int StopSignal::signal_number() const { return static_cast<int>(g_signal); }
 
 }  // namespace ankh::trainer

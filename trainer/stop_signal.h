@@ -1,6 +1,6 @@
 // SIGTERM / SIGINT (Slurm preemption, Ctrl-C) during training: the handler only sets a flag;
-// the trainer polls it once per step and the ranks agree (any_rank) to stop after the same
-// step, so that a final checkpoint is consistent. A second Ctrl-C kills the process at once.
+// the trainer polls it once per step and the ranks agree through the step's statistics
+// all-reduce to stop after the same step, so that a final checkpoint is consistent. A second Ctrl-C kills the process at once.
 #pragma once
 
 namespace ankh::trainer {
@@ -15,8 +15,6 @@ class StopSignal {
 
   // True once SIGTERM or SIGINT arrived on this process.
   bool requested() const;
-  // The signal that arrived (0: none), for the log line.
-  int signal_number() const;
 };
 
 }  // namespace ankh::trainer

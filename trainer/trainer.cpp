@@ -124,16 +124,8 @@ void Trainer::State::setup() {
   else grad_sync->broadcast_parameters(0);  // identical start on every rank, whatever happened
   progress.world_size = comm->size();
 
-  data::LoaderOptions options;
-  options.data = config.data;
-  options.objective = config.objective;
-  options.seed = static_cast<uint64_t>(config.run.seed);
-  options.global_batch = config.train.global_batch;
-  options.micro_batch = config.train.micro_batch;
-  options.rank = rank;
-  options.world_size = comm->size();
-  options.split = data::Split::Train;
-  loader = std::make_unique<data::Loader>(dataset, options, progress.loader);
+  loader = std::make_unique<data::Loader>(dataset, loader_options(config, data::Split::Train, rank, comm->size()),
+                                          progress.loader);
 
   metrics = std::make_unique<MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
                                          resumed ? progress.step : -1);
@@ -357,8 +349,7 @@ TrainResult Trainer::run() {
                        static_cast<int>(v[kStopFlag]), s.comm->size());
         else spdlog::info("stopping after step {} (train.exit_at_step): checkpoint saved", step);
       }
-      result.stopped_by_signal = signalled;
-      result.exited_early = true;
+      result.end = signalled ? TrainResult::End::Signal : TrainResult::End::ExitAtStep;
       break;
     }
   }
@@ -370,12 +361,13 @@ TrainResult Trainer::run() {
   s.metrics->write({{"event", "end"},
                     {"step", s.progress.step},
                     {"tokens", s.progress.tokens_seen},
-                    {"reason", result.stopped_by_signal ? "signal" : result.exited_early ? "exit_at_step" : "max_steps"},
+                    {"reason", result.end == TrainResult::End::Signal       ? "signal"
+                              : result.end == TrainResult::End::ExitAtStep ? "exit_at_step"
+                                                                           : "max_steps"},
                     {"best_valid_loss", s.progress.best_valid_loss},
                     {"train_seconds", s.progress.train_seconds}});
   result.steps = s.progress.step;
   result.tokens_seen = s.progress.tokens_seen;
-  result.final_valid_loss = s.progress.best_valid_loss;
   if (s.rank == 0)
     spdlog::info("done: {} steps, {} tokens in {}", result.steps, core::format_count(result.tokens_seen),
                  core::format_duration(total.seconds()));

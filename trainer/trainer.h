@@ -17,9 +17,8 @@ namespace ankh::trainer {
 struct TrainResult {
   int64_t steps = 0;           // optimizer steps completed in total
   int64_t tokens_seen = 0;
-  bool stopped_by_signal = false;
-  bool exited_early = false;   // by a signal or train.exit_at_step, before train.max_steps
-  double final_valid_loss = -1;
+  // Why the run stopped: train.max_steps reached, SIGTERM/SIGINT, or train.exit_at_step.
+  enum class End { MaxSteps, Signal, ExitAtStep } end = End::MaxSteps;
 };
 
 class Trainer {

@@ -57,4 +57,19 @@ CommandResult run_command(const std::string& command_line) {
   return result;
 }
 
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const core::Error& e) {
+    return e.describe();
+  }
+  return "";
+}
+
+CommandResult check_hf_export(const fs::path& dir) {
+  return run_command("/usr/bin/python3 " + (source_dir() / "scripts/check_hf_export.py").string() + " " + dir.string());
+}
+
+bool python_has_numpy() { return run_command("/usr/bin/python3 -c 'import numpy'").exit_code == 0; }
+
 }  // namespace ankh::testing

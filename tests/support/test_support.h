@@ -2,7 +2,12 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
 
 namespace ankh::testing {
 
@@ -34,5 +39,25 @@ struct CommandResult {
 };
 // Runs a shell command line, capturing its output.
 CommandResult run_command(const std::string& command_line);
+
+// describe() of the core::Error that `f` throws; "" when it throws none.
+std::string error_of(const std::function<void()>& f);
+
+// describe() of the exception of exactly type E that `f` throws; a test failure when none is.
+template <class E, class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.describe();
+  }
+  ADD_FAILURE() << "expected an exception";
+  return "";
+}
+
+// scripts/check_hf_export.py on an exported directory, run by Debian's python3 (which has
+// numpy once scripts/setup.sh ran); and whether that python3 has numpy at all.
+CommandResult check_hf_export(const std::filesystem::path& dir);
+bool python_has_numpy();
 
 }  // namespace ankh::testing

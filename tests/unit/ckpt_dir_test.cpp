@@ -19,6 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using testing::error_of;
 
 NamedTensors params_for(int64_t step) {
   return {{"encoder.w", torch::full({8, 4}, static_cast<float>(step))}, {"shared.weight", torch::arange(12.0f).reshape({3, 4})}};
@@ -35,14 +36,6 @@ fs::path save(const fs::path& run, int64_t step, CheckpointWriter::Options optio
   return w.commit();
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::Error& e) {
-    return e.describe();
-  }
-  return "";
-}
 
 void truncate_file(const fs::path& p, uint64_t drop) { fs::resize_file(p, fs::file_size(p) - drop); }
 

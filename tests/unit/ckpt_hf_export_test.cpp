@@ -18,6 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using testing::error_of;
 
 nlohmann::json small_config() {
   return {{"model_type", "t5"},
@@ -61,21 +62,7 @@ HfModelCard card() {
   return c;
 }
 
-testing::CommandResult check_script(const fs::path& dir) {
-  return testing::run_command("/usr/bin/python3 " + (testing::source_dir() / "scripts/check_hf_export.py").string() + " " +
-                              dir.string());
-}
 
-bool have_numpy() { return testing::run_command("/usr/bin/python3 -c 'import numpy'").exit_code == 0; }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::Error& e) {
-    return e.describe();
-  }
-  return "";
-}
 
 TEST(CkptT5Layout, NamesAndShapesOfHuggingFaceT5) {
   const auto layout = t5_layout(small_config(), false);
@@ -129,8 +116,8 @@ TEST(CkptHfExport, FullModelPassesTheCheckerAndRoundTrips) {
   ASSERT_EQ(back.tensors.size(), tensors.size());
   for (const auto& [name, t] : tensors) EXPECT_TRUE(torch::equal(back.tensors.at(name), t)) << name;
 
-  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
-  const auto result = check_script(out);
+  if (!testing::python_has_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  const auto result = testing::check_hf_export(out);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("OK:"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("T5ForConditionalGeneration"), std::string::npos) << result.output;
@@ -155,8 +142,8 @@ TEST(CkptHfExport, EncoderOnlyBf16) {
   EXPECT_EQ(parse_export_dtype("fp16"), torch::kFloat16);
   EXPECT_THROW(parse_export_dtype("fp8"), core::UsageError);
 
-  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
-  const auto result = check_script(out);
+  if (!testing::python_has_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  const auto result = testing::check_hf_export(out);
   EXPECT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("T5EncoderModel"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("BF16"), std::string::npos) << result.output;
@@ -249,7 +236,7 @@ TEST(CkptHfImport, ShardedIndexAndClearErrors) {
 }
 
 TEST(CkptHfCheckScript, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
-  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  if (!testing::python_has_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
   ScratchDir scratch;
   const fs::path out = scratch / "hf";
   write_hf_directory(out, small_config(), tensors_for(small_config()), ankh_tokenizer(), card());
@@ -260,7 +247,7 @@ TEST(CkptHfCheckScript, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
   tensors["decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"][0][0] = std::nanf("");
   tensors["encoder.block.5.layer.0.layer_norm.weight"] = torch::ones({16});
   write_safetensors(out / "model.safetensors", tensors, {{"format", "pt"}});
-  const auto result = check_script(out);
+  const auto result = testing::check_hf_export(out);
   EXPECT_EQ(result.exit_code, 1) << result.output;
   for (const char* expected : {"FAIL", "missing decoder.final_layer_norm.weight [16]",
                                "wrong shape lm_head.weight: [144, 15], expected [144, 16]",
@@ -270,7 +257,7 @@ TEST(CkptHfCheckScript, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
 
   // A truncated file is reported, not a Python traceback.
   fs::resize_file(out / "model.safetensors", fs::file_size(out / "model.safetensors") - 100);
-  const auto truncated = check_script(out);
+  const auto truncated = testing::check_hf_export(out);
   EXPECT_EQ(truncated.exit_code, 1) << truncated.output;
   EXPECT_EQ(truncated.output.find("Traceback"), std::string::npos) << truncated.output;
 }

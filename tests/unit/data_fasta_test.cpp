@@ -11,6 +11,7 @@
 using namespace ankh;
 using namespace ankh::data;
 using ankh::testing::ScratchDir;
+using ankh::testing::error_of;
 using ankh::testing::write_bytes;
 
 namespace {
@@ -48,16 +49,6 @@ void write_gzip(const std::filesystem::path& path, const std::string& text) {
 }
 
 // The error's where() and describe(), for matching.
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.describe();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
 
 }  // namespace
 

@@ -17,6 +17,7 @@ using namespace ankh;
 using namespace ankh::data;
 using ankh::testing::Protein;
 using ankh::testing::ScratchDir;
+using ankh::testing::error_of;
 using ankh::testing::write_bytes;
 namespace fs = std::filesystem;
 
@@ -39,16 +40,6 @@ std::map<std::string, std::string> contents(const Dataset& ds) {
   return out;
 }
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.describe();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return "";
-}
 
 }  // namespace
 

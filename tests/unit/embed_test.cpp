@@ -27,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using testing::error_of;
 
 RunConfig tiny_config(const fs::path& run_dir) {
   return load_run_config(testing::source_dir() / "configs/ankh-tiny.yaml",
@@ -144,14 +145,6 @@ std::vector<std::string> files_like(const fs::path& dir, const std::string& stem
   return out;
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::Error& e) {
-    return e.describe();
-  }
-  return "";
-}
 
 // --- tests --------------------------------------------------------------------------------------
 

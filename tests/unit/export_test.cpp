@@ -27,6 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using testing::error_of;
 
 RunConfig tiny_config(const fs::path& run_dir, std::vector<std::string> extra = {}) {
   std::vector<std::string> overrides = {"model.d_model=32", "model.num_heads=2",     "model.d_kv=16",
@@ -76,20 +77,7 @@ torch::Tensor logits_of(model::T5Model& m) {
   return m->forward(probe_batch());
 }
 
-testing::CommandResult check_script(const fs::path& dir) {
-  return testing::run_command("/usr/bin/python3 " + (testing::source_dir() / "scripts/check_hf_export.py").string() + " " +
-                              dir.string() + " 2>&1");
-}
-bool have_numpy() { return testing::run_command("/usr/bin/python3 -c 'import numpy' 2>/dev/null").exit_code == 0; }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const core::Error& e) {
-    return e.describe();
-  }
-  return "";
-}
 
 ExportOptions export_options(const fs::path& checkpoint, const fs::path& output) {
   ExportOptions o;
@@ -122,8 +110,8 @@ TEST(Export, Fp32RoundTripGivesBitwiseIdenticalLogits) {
   EXPECT_TRUE(torch::equal(logits_of(fresh), logits_of(f.model)));
   for (const auto& [name, t] : hf.tensors) EXPECT_EQ(t.scalar_type(), torch::kFloat32) << name;
 
-  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
-  const auto check = check_script(out);
+  if (!testing::python_has_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  const auto check = testing::check_hf_export(out);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("T5ForConditionalGeneration"), std::string::npos) << check.output;
 }
@@ -210,8 +198,8 @@ TEST(Export, Bf16AndFp16ReadBackClose) {
     const torch::Tensor logits = logits_of(fresh);
     EXPECT_FALSE(torch::equal(logits, reference)) << name;  // rounded weights
     EXPECT_LT((logits - reference).abs().max().item<double>(), 0.05 * reference.abs().max().item<double>()) << name;
-    if (have_numpy()) {
-      const auto check = check_script(out);
+    if (testing::python_has_numpy()) {
+      const auto check = testing::check_hf_export(out);
       EXPECT_EQ(check.exit_code, 0) << check.output;
     }
   }
@@ -228,8 +216,8 @@ TEST(Export, EncoderOnlyHasNoDecoderTensorsAndPassesTheChecker) {
   for (const auto& name : reader.names())
     EXPECT_TRUE(name.rfind("shared.", 0) == 0 || name.rfind("encoder.", 0) == 0) << name;
   EXPECT_EQ(nlohmann::json::parse(core::read_file(out / "config.json"))["architectures"][0], "T5EncoderModel");
-  if (!have_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
-  const auto check = check_script(out);
+  if (!testing::python_has_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  const auto check = testing::check_hf_export(out);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("T5EncoderModel"), std::string::npos) << check.output;
 }

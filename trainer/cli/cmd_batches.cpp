@@ -54,16 +54,7 @@ Action setup_batches(CLI::App& sub) {
                              std::to_string(o->world_size));
     auto dataset = data::Dataset::open(config.data.dataset);
 
-    data::LoaderOptions lo;
-    lo.data = config.data;
-    lo.objective = config.objective;
-    lo.seed = static_cast<uint64_t>(config.run.seed);
-    lo.global_batch = config.train.global_batch;
-    lo.micro_batch = config.train.micro_batch;
-    lo.world_size = o->world_size;
-    lo.split = data::parse_split(o->split);
-    lo.max_steps = lo.split == data::Split::Valid ? config.train.eval_batches : 0;
-    lo.background = false;
+    data::LoaderOptions lo = trainer::loader_options(config, data::parse_split(o->split), 0, o->world_size);
 
     const int first_rank = o->rank >= 0 ? o->rank : 0;
     const int last_rank = o->rank >= 0 ? o->rank : o->world_size - 1;

@@ -26,8 +26,7 @@ Action setup_train(CLI::App& sub) {
     core::add_log_file(run_dir, mpi.rank());
     if (mpi.rank() == 0) core::write_file_atomic(run_dir / "config.yaml", trainer::to_yaml(config));
     trainer::Trainer trainer(config, mpi);
-    const auto result = trainer.run();
-    (void)result;  // stopped by a signal or done: either way a checkpoint was committed
+    trainer.run();  // done, or stopped by a signal or train.exit_at_step: a checkpoint was committed either way
     return 0;
   };
 }
