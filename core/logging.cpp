@@ -1,5 +1,8 @@
 #include "core/logging.h"
 
+#include <chrono>
+#include <vector>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -9,6 +12,20 @@ namespace ankh::core {
 
 namespace {
 std::string pattern_for(int rank) { return "[%Y-%m-%d %H:%M:%S.%e] [rank " + std::to_string(rank) + "] [%^%l%$] %v"; }
+
+// Files are written through stdio buffers: without a flush, a run that is killed (SIGKILL, the
+// out-of-memory killer, a scheduler's hard limit) leaves its log empty, just when it is needed.
+// Warnings and errors are flushed at once, everything else at least this often.
+constexpr auto kFlushInterval = std::chrono::seconds(2);
+
+// Installs `logger` as the default one. Replacing the logger (rather than adding a sink to the
+// one in use) keeps the periodic flush, which walks the registered loggers under spdlog's
+// registry lock, from seeing a sink list being resized.
+void install(std::shared_ptr<spdlog::logger> logger) {
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+  spdlog::flush_every(kFlushInterval);
+}
 }  // namespace
 
 void setup_logging(const LogSetup& setup) {
@@ -24,8 +41,7 @@ void setup_logging(const LogSetup& setup) {
   auto logger = std::make_shared<spdlog::logger>("ankh", sinks.begin(), sinks.end());
   logger->set_level(std::min(setup.level, spdlog::level::debug));
   logger->set_pattern(pattern_for(setup.rank));
-  logger->flush_on(spdlog::level::warn);
-  spdlog::set_default_logger(logger);
+  install(std::move(logger));
 }
 
 void set_log_rank(int rank) {
@@ -44,7 +60,12 @@ void add_log_file(const std::filesystem::path& run_dir, int rank) {
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false);
   file->set_level(spdlog::level::trace);
   file->set_pattern(pattern_for(rank));
-  spdlog::default_logger()->sinks().push_back(file);
+  const auto current = spdlog::default_logger();
+  std::vector<spdlog::sink_ptr> sinks = current->sinks();
+  sinks.push_back(std::move(file));
+  auto logger = std::make_shared<spdlog::logger>(current->name(), sinks.begin(), sinks.end());
+  logger->set_level(current->level());
+  install(std::move(logger));
 }
 
 spdlog::level::level_enum parse_log_level(const std::string& name) {

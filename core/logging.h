@@ -1,5 +1,7 @@
 // Logging set-up: rank-prefixed lines; rank 0 logs to the console, every rank to its own file
-// (RUN/logs/rank-N.log). Library code logs through spdlog's default logger.
+// (RUN/logs/rank-N.log). Library code logs through spdlog's default logger. Files are flushed on
+// every warning or error and at least every 2 seconds, so a killed run's log is complete up to its
+// last seconds.
 #pragma once
 
 #include <filesystem>

@@ -70,5 +70,5 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" >&2
 ((configure_only)) && exit 0
 cmake --build "$build_dir" -j "$jobs" >&2
-echo "build-cuda: built $build_dir/trainer/ankh; run 'source $env_file' first" >&2
+echo "build-cuda: built $build_dir/bin/ankh; run 'source $env_file' first" >&2
 echo "$build_dir"

@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-build_dir=$(scripts/build.sh release | tail -n 1)
-ankh=$build_dir/trainer/ankh
+scripts/build.sh release >/dev/null
+ankh=$(launch/find-ankh.sh)
 run=runs/demo
 
 echo "== 1/5 real proteins"
@@ -22,7 +22,8 @@ else
 fi
 
 echo "== 3/5 train ankh-tiny on 2 ranks (loss should fall; validation residue loss below the unigram entropy)"
-tests/run_mpi.sh 2 "$ankh" train configs/demo.yaml "run.dir=$run"
+# Through the launcher a user runs (Ctrl-C stops it cleanly with a checkpoint; run it again to resume).
+ANKH_BIN=$ankh launch/mpirun.sh -np 2 configs/demo.yaml "run.dir=$run"
 
 echo "== 4/5 export the last checkpoint for Hugging Face transformers"
 "$ankh" export "$run" --output "$run/hf" --overwrite

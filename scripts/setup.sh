@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   python3 python3-numpy python3-h5py python3-matplotlib   # file checks, plots
   ncbi-blast+ metastudent-data seqtk        # real proteins for benchmarks and the demo
+  slurmctld slurmd slurm-client munge       # a one-node Slurm for the launcher tests (tests/slurm/)
   shellcheck
 )
 

@@ -22,8 +22,6 @@
 #include "trainer/optim/schedule.h"
 #include "trainer/replica_check.h"
 #include "trainer/model/throughput.h"
-#include "trainer/stop_signal.h"
-
 
 namespace ankh::trainer {
 
@@ -38,7 +36,7 @@ enum Stat : int64_t {
   kResidueCorrect,
   kEncoderTokens,
   kModelFlops,
-  kStopFlag,       // ranks that caught SIGTERM/SIGINT
+  kStopFlag,       // ranks that caught a stop signal
   kTimeDue,        // rank 0: checkpoint.every_minutes elapsed
   kWriterDone,     // rank 0: the pending checkpoint's files are written
   kNumStats
@@ -262,10 +260,10 @@ void Trainer::State::validate() {
                  progress.step, r.loss, r.residue_loss, unigram_entropy, r.accuracy, r.perplexity);
 }
 
-TrainResult Trainer::run() {
+TrainResult Trainer::run(const StopSignal& stop_signal) {
   State& s = *s_;
-  StopSignal signals;
   Window window;
+  bool signal_seen = false;
   TrainResult result;
   const auto& cfg = s.config;
   double lr = 0, grad_norm = 0;
@@ -307,7 +305,11 @@ TrainResult Trainer::run() {
     }
 
     // One small all-reduce per step: statistics and flags, so every rank takes the same decisions.
-    stats[kStopFlag].fill_(signals.requested() ? 1.0 : 0.0);
+    if (stop_signal.requested() && !signal_seen) {
+      signal_seen = true;  // in this rank's own log: which rank heard what, and when
+      spdlog::warn("received {}: finishing step {}, then saving a checkpoint and stopping", stop_signal.name(), step);
+    }
+    stats[kStopFlag].fill_(signal_seen ? 1.0 : 0.0);
     if (s.rank == 0) {
       stats[kTimeDue].fill_(s.checkpointer->time_due() ? 1.0 : 0.0);
       stats[kWriterDone].fill_(s.checkpointer->writer_finished() ? 1.0 : 0.0);
@@ -345,8 +347,9 @@ TrainResult Trainer::run() {
     if (stop && step < cfg.train.max_steps) {
       if (s.rank == 0) {
         if (signalled)
-          spdlog::warn("stopping after step {} on SIGTERM/SIGINT (received by {} of {} rank(s)): checkpoint saved", step,
-                       static_cast<int>(v[kStopFlag]), s.comm->size());
+          spdlog::warn("stopping after step {} on {} (received by {} of {} rank(s)): checkpoint saved", step,
+                       signal_seen ? stop_signal.name() : "a stop signal", static_cast<int>(v[kStopFlag]),
+                       s.comm->size());
         else spdlog::info("stopping after step {} (train.exit_at_step): checkpoint saved", step);
       }
       result.end = signalled ? TrainResult::End::Signal : TrainResult::End::ExitAtStep;

@@ -11,13 +11,14 @@
 
 #include "trainer/dist/mpi_env.h"
 #include "trainer/run_config.h"
+#include "trainer/stop_signal.h"
 
 namespace ankh::trainer {
 
 struct TrainResult {
   int64_t steps = 0;           // optimizer steps completed in total
   int64_t tokens_seen = 0;
-  // Why the run stopped: train.max_steps reached, SIGTERM/SIGINT, or train.exit_at_step.
+  // Why the run stopped: train.max_steps reached, a stop signal (StopSignal), or train.exit_at_step.
   enum class End { MaxSteps, Signal, ExitAtStep } end = End::MaxSteps;
 };
 
@@ -29,9 +30,9 @@ class Trainer {
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;
 
-  // Trains to train.max_steps or until SIGTERM/SIGINT, saving checkpoints on the way and at the
-  // end. Collective.
-  TrainResult run();
+  // Trains to train.max_steps or until `stop` is requested on any rank, saving checkpoints on the
+  // way and at the end. Collective.
+  TrainResult run(const StopSignal& stop);
 
  private:
   struct State;

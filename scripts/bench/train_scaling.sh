@@ -27,7 +27,7 @@ while (($#)); do
   esac
 done
 (( steps > warmup )) || { echo "train_scaling: --steps must exceed --warmup" >&2; exit 2; }
-ankh=${ANKH_BINARY:-$(scripts/build.sh release | tail -1)/trainer/ankh}
+ankh=${ANKH_BINARY:-$(scripts/build.sh release >/dev/null && launch/find-ankh.sh)}
 if [[ ! -f data/demo/manifest.yaml ]]; then
   scripts/get-proteins.sh >/dev/null
   "$ankh" preprocess --input data/raw/swissprot-first-20000.fasta --output data/demo --valid-fraction 0.02 >/dev/null

@@ -20,14 +20,9 @@ namespace {
 
 const fs::path kRaw = "data/raw";
 
-fs::path ankh_path() {
-  if (std::getenv("ANKH_BINARY")) return ankh::testing::ankh_binary();
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "trainer" / "ankh";
-}
-
 // Peak resident set size (KiB) of one `ankh preprocess` run, from GNU time.
 int64_t peak_kib(const fs::path& input, const fs::path& output) {
-  const auto r = ankh::testing::run_command("/usr/bin/time -f 'peak=%M' " + ankh_path().string() + " preprocess --input " +
+  const auto r = ankh::testing::run_command("/usr/bin/time -f 'peak=%M' " + ankh::testing::ankh_binary().string() + " preprocess --input " +
                                             input.string() + " --output " + output.string() +
                                             " --shard-mb 16 --threads 2 --no-progress 2>&1");
   EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -78,7 +73,7 @@ TEST(DataSwissProt, PlainAndGzipGiveTheSameVerifiedDataset) {
 TEST(DataSwissProt, PreprocessMemoryDoesNotGrowWithTheInput) {
   if (!fs::exists(kRaw / "swissprot.fasta") || !fs::exists(kRaw / "swissprot-first-20000.fasta"))
     GTEST_SKIP() << "run scripts/get-proteins.sh first";
-  if (!fs::exists("/usr/bin/time") || !fs::exists(ankh_path())) GTEST_SKIP() << "needs /usr/bin/time and the ankh binary";
+  if (!fs::exists("/usr/bin/time") || !fs::exists(ankh::testing::ankh_binary())) GTEST_SKIP() << "needs /usr/bin/time and the ankh binary";
   ScratchDir dir;
   const int64_t small = peak_kib(kRaw / "swissprot-first-20000.fasta", dir / "small");
   const int64_t full = peak_kib(kRaw / "swissprot.fasta", dir / "full");

@@ -21,7 +21,10 @@ fs::path source_dir() {
 
 fs::path ankh_binary() {
   if (const char* bin = std::getenv("ANKH_BINARY")) return bin;
-  throw std::runtime_error("ANKH_BINARY is not set (run the tests through ctest)");
+  // GoogleTest executables run from BUILD/tests/; the binary of the same build is BUILD/bin/ankh.
+  const fs::path sibling = fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "bin" / "ankh";
+  if (fs::exists(sibling)) return sibling;
+  throw std::runtime_error("ANKH_BINARY is not set and " + sibling.string() + " does not exist (run the tests through ctest)");
 }
 
 ScratchDir::ScratchDir(const std::string& prefix) {

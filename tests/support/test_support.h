@@ -13,7 +13,7 @@ namespace ankh::testing {
 
 // The source tree (configs/, scripts/), from ANKH_SOURCE_DIR or the working directory.
 std::filesystem::path source_dir();
-// The built `ankh` executable, from ANKH_BINARY.
+// The built `ankh` executable: ANKH_BINARY, else BUILD/bin/ankh of the running test's build.
 std::filesystem::path ankh_binary();
 
 // A fresh directory under the system temp dir, removed when the object goes away.

@@ -24,8 +24,8 @@ status=0
 wait "$launcher" || status=$?
 cat "$work/preempted.log"
 (( status == 0 )) || fail "a preempted run should exit 0 (checkpoint saved), got $status"
-step=$(grep -oE 'stopping after step [0-9]+ on SIGTERM' "$work/preempted.log" | grep -oE '[0-9]+' | head -1)
-[[ -n $step ]] || fail "no 'stopping after step N on SIGTERM'"
+step=$(grep -oE 'stopping after step [0-9]+ on a stop signal \(received by 1 of 2 rank' "$work/preempted.log" | grep -oE '[0-9]+' | head -1)
+[[ -n $step ]] || fail "no 'stopping after step N on a stop signal (received by 1 of 2 rank(s))'"
 [[ -f $(checkpoint "$run" "$step")/COMMITTED ]] || fail "no committed checkpoint of step $step"
 tail -1 "$run/metrics.jsonl" | grep -q '"reason":"signal"' || fail "metrics.jsonl does not end with reason signal"
 

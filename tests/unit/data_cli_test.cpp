@@ -18,14 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// ANKH_BINARY when ctest passes it; otherwise the binary of the same build tree (this test runs
-// from BUILD/tests/, the binary is BUILD/trainer/ankh).
-fs::path ankh_path() {
-  if (std::getenv("ANKH_BINARY")) return ankh::testing::ankh_binary();
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "trainer" / "ankh";
-}
-
-std::string ankh_cmd() { return ankh_path().string() + " "; }
+std::string ankh_cmd() { return ankh::testing::ankh_binary().string() + " "; }
 
 std::string batches_cmd(const fs::path& dataset) {
   return ankh_cmd() + "batches configs/ankh-tiny.yaml data.dataset=" + dataset.string() +
@@ -47,9 +40,7 @@ std::map<int64_t, nlohmann::json> by_index(const std::string& output) {
 
 class DataCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    if (!fs::exists(ankh_path())) GTEST_SKIP() << "ankh binary not built";
-  }
+  void SetUp() override { ASSERT_TRUE(fs::exists(ankh::testing::ankh_binary())) << "ankh binary not built"; }
 };
 
 }  // namespace

@@ -20,11 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path ankh_path() {
-  if (std::getenv("ANKH_BINARY")) return ankh::testing::ankh_binary();
-  return fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "trainer" / "ankh";
-}
-
 int count_lines(const fs::path& file) {
   const std::string text = ankh::core::read_file(file);
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
@@ -35,7 +30,7 @@ bool have_matplotlib() { return run_command("/usr/bin/python3 -c 'import matplot
 class SweepRun : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(ankh_path())) GTEST_SKIP() << "ankh binary not built";
+    ASSERT_TRUE(fs::exists(ankh::testing::ankh_binary())) << "ankh binary not built";
     ankh::testing::make_dataset(dir / "data", ankh::testing::random_proteins(200, 5, 20, 80), 0.1);
     write_text(dir / "base.yaml",
                "data:\n  dataset: " + (dir / "data").string() + "\n  max_length: 32\n"
@@ -47,7 +42,7 @@ class SweepRun : public ::testing::Test {
                "checkpoint:\n  every_steps: 2\n  background: false\n");
   }
   std::string sweep(const std::string& args) {
-    return ankh_path().string() + " sweep " + (dir / "sweep.yaml").string() + " --output " + (dir / "out").string() +
+    return ankh::testing::ankh_binary().string() + " sweep " + (dir / "sweep.yaml").string() + " --output " + (dir / "out").string() +
            " " + args;
   }
   ScratchDir dir{"ankh-sweep-run"};
@@ -163,4 +158,13 @@ TEST_F(SweepRun, EmitSlurmWritesAScriptThatPassesBashN) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("4 is not a multiple of 4 ranks x train.micro_batch 2"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "other.sbatch"));
+  // CPU nodes: no GPUs, so the ranks per node must be given.
+  r = run_command(sweep("--emit-slurm " + (dir / "cpu.sbatch").string() + " --gpus-per-node 0"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--gpus-per-node 0 (CPU nodes) needs --ranks-per-node N"), std::string::npos) << r.output;
+  r = run_command(sweep("--emit-slurm " + (dir / "cpu.sbatch").string() + " --gpus-per-node 0 --ranks-per-node 2"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string cpu = ankh::core::read_file(dir / "cpu.sbatch");
+  EXPECT_NE(cpu.find("#SBATCH --ntasks-per-node=2\n"), std::string::npos) << cpu;
+  EXPECT_EQ(cpu.find("--gpus-per-node"), std::string::npos) << cpu;
 }

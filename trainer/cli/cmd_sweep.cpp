@@ -26,8 +26,11 @@ Action setup_sweep(CLI::App& sub) {
   sub.add_option("--mpirun-args", o->mpirun_args, "extra mpirun arguments, e.g. \"--hostfile hosts --bind-to none\"");
   sub.add_option("--emit-slurm", *emit, "write a Slurm job-array script (one task per incomplete run) instead of running");
   sub.add_option("--nodes", o->nodes, "--emit-slurm: nodes per run")->capture_default_str()->check(CLI::PositiveNumber);
-  sub.add_option("--gpus-per-node", o->gpus_per_node, "--emit-slurm: GPUs (ranks) per node")
+  sub.add_option("--gpus-per-node", o->gpus_per_node, "--emit-slurm: GPUs per node (0: CPU nodes)")
       ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  sub.add_option("--ranks-per-node", o->ranks_per_node_given,
+                 "--emit-slurm: ranks (tasks) per node (default: one per GPU; needed with --gpus-per-node 0)")
       ->check(CLI::PositiveNumber);
   sub.add_option("--time", o->time, "--emit-slurm: time limit per job (resumed by requeue after it)")->capture_default_str();
   sub.add_option("--plot-script", *plot_script, "plotting script (default scripts/plot_runs.py)");

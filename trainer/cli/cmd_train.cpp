@@ -6,6 +6,7 @@
 #include "trainer/cli/command.h"
 #include "trainer/cli/config_args.h"
 #include "trainer/dist/mpi_env.h"
+#include "trainer/stop_signal.h"
 #include "trainer/trainer.h"
 
 namespace ankh::cli {
@@ -16,9 +17,11 @@ Action setup_train(CLI::App& sub) {
   sub.footer(
       "Every rank runs the same command: mpirun -np N ankh train CONFIG [section.key=value ...]\n"
       "The run directory (run.dir) gets config.yaml, metrics.jsonl, logs/rank-N.log and checkpoints/.\n"
-      "A run resumes from its newest committed checkpoint (checkpoint.resume=auto); SIGTERM/SIGINT\n"
-      "stop it after the current step with a checkpoint.");
+      "A run resumes from its newest committed checkpoint (checkpoint.resume=auto); SIGTERM, SIGINT or\n"
+      "SIGUSR1 stop it after the current step with a checkpoint and exit status 0 (a second SIGTERM or\n"
+      "SIGINT ends it at once). Under mpirun, send SIGUSR1 to mpirun: it passes it on to every rank.");
   return [args]() {
+    const trainer::StopSignal stop;  // first: a signal during start-up must not kill the rank
     const trainer::RunConfig config = args->load();
     trainer::dist::MpiSession mpi;
     core::set_log_rank(mpi.rank());
@@ -26,7 +29,7 @@ Action setup_train(CLI::App& sub) {
     core::add_log_file(run_dir, mpi.rank());
     if (mpi.rank() == 0) core::write_file_atomic(run_dir / "config.yaml", trainer::to_yaml(config));
     trainer::Trainer trainer(config, mpi);
-    trainer.run();  // done, or stopped by a signal or train.exit_at_step: a checkpoint was committed either way
+    trainer.run(stop);  // done, or stopped by a signal or train.exit_at_step: a checkpoint was committed either way
     return 0;
   };
 }

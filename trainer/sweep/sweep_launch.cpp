@@ -24,11 +24,20 @@ namespace {
 
 std::atomic<pid_t> g_child{0};
 volatile sig_atomic_t g_signal = 0;
+volatile sig_atomic_t g_signals_received = 0;
+
+// What the running child gets: first SIGUSR1, which mpirun passes on to every rank and each rank
+// answers by finishing its step and saving (mpirun would end the ranks itself on SIGTERM); on a
+// second signal SIGTERM, which ends the run at once.
+void signal_child() {
+  const pid_t child = g_child.load();
+  if (child > 0) ::kill(child, g_signals_received > 1 ? SIGTERM : SIGUSR1);  // async-signal-safe
+}
 
 void on_signal(int sig) {
-  g_signal = sig;
-  const pid_t child = g_child.load();
-  if (child > 0) ::kill(child, SIGTERM);  // async-signal-safe; mpirun passes it on to every rank
+  if (g_signal == 0) g_signal = sig;
+  g_signals_received = g_signals_received + 1;
+  signal_child();
 }
 
 std::string capture(const std::string& command) {
@@ -146,7 +155,7 @@ int run_logged(const std::vector<std::string>& argv, const std::vector<std::stri
   }
   ::close(log_fd);
   g_child.store(pid);
-  if (g_signal) ::kill(pid, SIGTERM);  // a signal that came just before the child existed
+  if (g_signal) signal_child();  // a signal that came just before the child existed
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {

@@ -34,9 +34,10 @@ std::vector<std::string> launch_environment(const LaunchOptions& options);
 // Shell-quoted command line, for logs and --dry-run.
 std::string shell_join(const std::vector<std::string>& argv);
 
-// Runs `argv` with stdout and stderr appended to `log_file` and waits. SIGINT/SIGTERM received by
-// the sweep meanwhile are passed to the child as SIGTERM (the trainer then saves a checkpoint and
-// exits) and recorded: see interrupted(). Returns the exit status, or 128 + signal number.
+// Runs `argv` with stdout and stderr appended to `log_file` and waits. The first SIGINT/SIGTERM
+// received by the sweep meanwhile reaches the child as SIGUSR1 (mpirun passes it on; every rank
+// finishes its step, saves a checkpoint and exits 0), a second as SIGTERM (the run ends at once);
+// both are recorded: see interrupted(). Returns the exit status, or 128 + signal number.
 int run_logged(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                const std::filesystem::path& log_file);
 

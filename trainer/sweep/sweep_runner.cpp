@@ -138,11 +138,10 @@ void write_summary(const Context& c) {
 }
 
 int emit_slurm(Context& c, const fs::path& ankh) {
-  std::vector<SlurmRun> todo;
+  std::vector<fs::path> todo;
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const auto& run = c.runs[i];
-    if (is_complete(c.rows[i].metrics, run.config.train.max_steps)) continue;
-    todo.push_back({run.name, fs::absolute(run.dir), run.config.train.max_steps});
+    if (!is_complete(c.rows[i].metrics, run.config.train.max_steps)) todo.push_back(fs::absolute(run.dir));
   }
   if (todo.empty()) {
     std::cout << "every run of the sweep is complete: nothing to submit\n";
@@ -151,9 +150,11 @@ int emit_slurm(Context& c, const fs::path& ankh) {
   SlurmOptions so;
   so.job_name = "ankh-" + c.options.sweep_file.stem().string();
   so.ankh = ankh;
+  so.run_script = find_slurm_run_script();
   so.output = fs::absolute(c.output);
   so.sweep_file = c.options.sweep_file;
   so.nodes = c.options.nodes;
+  so.ranks_per_node = c.options.ranks_per_node();
   so.gpus_per_node = c.options.gpus_per_node;
   so.time = c.options.time;
   so.mpirun_args = core::split(c.options.mpirun_args, ' ');
@@ -264,11 +265,13 @@ void run_one(Context& c, std::size_t i, const LaunchOptions& launch, const std::
 int run_sweep(const SweepOptions& options) {
   if (options.np < 1) throw core::UsageError("--np must be at least 1", "ankh sweep --np");
   const bool slurm = !options.emit_slurm.empty();
+  if (slurm && options.ranks_per_node() < 1)
+    throw core::UsageError("--gpus-per-node 0 (CPU nodes) needs --ranks-per-node N", "ankh sweep --emit-slurm");
   const SweepFile file = read_sweep_file(options.sweep_file);
   Context c{options, options.output.empty() ? default_output(options.sweep_file) : options.output, {}, {}, {}};
   PlanOptions plan;
   plan.output = c.output;
-  plan.world_size = slurm ? options.nodes * std::max(1, options.gpus_per_node) : options.np;
+  plan.world_size = slurm ? options.nodes * options.ranks_per_node() : options.np;
   plan.cli_overrides = options.overrides;
   c.runs = plan_sweep(file, plan);
 

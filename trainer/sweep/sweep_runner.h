@@ -18,7 +18,10 @@ struct SweepOptions {
   std::string mpirun;                       // empty: "mpirun" (not used for --np 1)
   std::string mpirun_args;                  // split on whitespace
   std::filesystem::path emit_slurm;         // non-empty: write a job-array script instead of running
-  int nodes = 1, gpus_per_node = 1;         // --emit-slurm: ranks = nodes x gpus_per_node
+  // --emit-slurm: ranks = nodes x ranks per node; ranks per node defaults to one per GPU, and
+  // must be given for CPU nodes (gpus_per_node 0).
+  int nodes = 1, gpus_per_node = 1, ranks_per_node_given = 0;
+  int ranks_per_node() const { return ranks_per_node_given > 0 ? ranks_per_node_given : gpus_per_node; }
   std::string time = "24:00:00";
   std::filesystem::path plot_script;        // empty: scripts/plot_runs.py of this source tree
   bool plot = true;

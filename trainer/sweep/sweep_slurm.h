@@ -1,8 +1,7 @@
 // `ankh sweep FILE --emit-slurm SCRIPT`: a Slurm job-array script with one task per run that is
-// not complete yet. Each task runs `mpirun ... ankh train RUN/run.yaml`; `--signal` makes Slurm
-// send SIGTERM before the time limit or on preemption, the trainer saves a checkpoint and exits 0,
-// and the task requeues itself; the requeued task resumes from that checkpoint
-// (checkpoint.resume=auto). Same logic as launch/slurm.sbatch, specialised to the sweep's runs.
+// not complete yet. Each task runs launch/slurm-run.sh (the body of launch/slurm.sbatch too) on
+// its RUN/run.yaml: skip a complete run, train with the job's geometry, stop cleanly on
+// `--signal=B:TERM`, requeue the task when stopped early; the requeued task resumes.
 #pragma once
 
 #include <filesystem>
@@ -11,25 +10,26 @@
 
 namespace ankh::trainer::sweep {
 
-struct SlurmRun {
-  std::string name;
-  std::filesystem::path dir;  // absolute
-  int64_t max_steps = 0;
-};
-
 struct SlurmOptions {
   std::string job_name = "ankh-sweep";
-  std::filesystem::path ankh;         // absolute path of the ankh binary on the cluster
+  std::filesystem::path ankh;         // absolute: the binary that planned the runs (ANKH_BIN's default)
+  std::filesystem::path run_script;   // absolute: launch/slurm-run.sh of the checkout
   std::filesystem::path output;       // absolute sweep directory (slurm-*.out go there)
   std::filesystem::path sweep_file;   // for the header comment
   int nodes = 1;
-  int gpus_per_node = 1;              // ranks per node: one per GPU
+  int ranks_per_node = 1;             // tasks per node
+  int gpus_per_node = 1;              // 0: CPU nodes (no --gpus-per-node line)
   std::string time = "24:00:00";
-  int signal_seconds = 300;           // SIGTERM this long before the time limit
+  int signal_seconds = 300;           // SIGTERM to the batch shell this long before the time limit
   std::vector<std::string> mpirun_args;
 };
 
-// The script text; `runs` must not be empty (nothing to submit is the caller's message).
-std::string slurm_array_script(const std::vector<SlurmRun>& runs, const SlurmOptions& options);
+// The script text for these run directories (absolute); `run_dirs` must not be empty (nothing to
+// submit is the caller's message).
+std::string slurm_array_script(const std::vector<std::filesystem::path>& run_dirs, const SlurmOptions& options);
+
+// launch/slurm-run.sh of the checkout this binary was built from, or of $ANKH_HOME when set;
+// IoError saying so when it is not there.
+std::filesystem::path find_slurm_run_script();
 
 }  // namespace ankh::trainer::sweep
