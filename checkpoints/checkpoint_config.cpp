@@ -1,6 +1,6 @@
 #include "checkpoints/checkpoint_config.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 using core::Bounds;
 
@@ -19,4 +19,4 @@ void CheckpointConfig::validate(core::IssueList& issues) const {
   if (resume.empty()) issues.add("checkpoint.resume", "", "must not be empty", "use auto, none or a path");
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -7,7 +7,7 @@
 #include "core/config_fields.h"
 #include "core/error.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 struct CheckpointConfig {
   int64_t every_steps = 1000;   // 0: never by step count
@@ -21,4 +21,4 @@ struct CheckpointConfig {
   void validate(core::IssueList& issues) const;
 };
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

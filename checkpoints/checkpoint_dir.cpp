@@ -17,7 +17,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace fs = std::filesystem;
 using core::CheckpointError;
@@ -243,4 +243,4 @@ std::vector<fs::path> apply_retention(const fs::path& run_dir, int64_t keep_last
   return removed;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -35,7 +35,7 @@
 
 #include "checkpoints/safetensors.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 // Version of the directory layout and marker. Readers refuse newer versions.
 inline constexpr int kCheckpointFormatVersion = 1;
@@ -161,4 +161,4 @@ std::optional<CheckpointReader> resolve_resume(const std::filesystem::path& run_
 // cleanly are neither counted nor deleted. Returns the deleted directories.
 std::vector<std::filesystem::path> apply_retention(const std::filesystem::path& run_dir, int64_t keep_last, int64_t keep_every);
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

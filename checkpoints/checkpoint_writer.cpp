@@ -21,7 +21,7 @@
 #include "core/strings.h"
 #include "core/timer.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace fs = std::filesystem;
 using core::CheckpointError;
@@ -291,4 +291,4 @@ fs::path CheckpointWriter::commit() {
   return s.final_dir;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

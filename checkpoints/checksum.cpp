@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace {
 
@@ -178,4 +178,4 @@ bool parse_hex(std::string_view text, uint64_t& value) {
   return true;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 class Xxh64 {
  public:
@@ -55,4 +55,4 @@ uint64_t xxh64(std::string_view bytes, uint64_t seed = 0);
 std::string to_hex(uint64_t value);
 bool parse_hex(std::string_view text, uint64_t& value);
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

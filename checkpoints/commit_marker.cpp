@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace {
 constexpr const char* kFormatName = "ankh-checkpoint";
@@ -51,4 +51,4 @@ CommitMarker CommitMarker::parse(const std::string& text, const std::string& whe
   return m;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

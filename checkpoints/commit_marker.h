@@ -10,7 +10,7 @@
 
 #include "checkpoints/safetensors.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 struct CommitMarker {
   int format_version = 0;
@@ -22,4 +22,4 @@ struct CommitMarker {
   static CommitMarker parse(const std::string& text, const std::string& where);
 };
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -9,7 +9,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace fs = std::filesystem;
 using core::CheckpointError;
@@ -181,4 +181,4 @@ HfModel read_hf_directory(const fs::path& dir) {
   return model;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -20,7 +20,7 @@
 #include "checkpoints/hf_tokenizer.h"
 #include "checkpoints/safetensors.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 struct HfModelCard {
   std::string name = "ankh model";    // title of the card
@@ -59,4 +59,4 @@ struct HfModel {
 // pytorch_model.bin-only directories).
 HfModel read_hf_directory(const std::filesystem::path& dir);
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

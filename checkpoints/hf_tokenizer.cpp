@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace {
 
@@ -101,4 +101,4 @@ nlohmann::json tokenizer_config_json(const TokenizerSpec& spec) {
   return j;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

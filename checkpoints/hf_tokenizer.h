@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 struct TokenizerSpec {
   std::vector<std::string> tokens;  // by id
@@ -31,4 +31,4 @@ nlohmann::json tokenizer_json(const TokenizerSpec& spec);
 nlohmann::json tokenizer_config_json(const TokenizerSpec& spec);
 nlohmann::json special_tokens_map_json(const TokenizerSpec& spec);
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -14,7 +14,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace fs = std::filesystem;
 using core::CheckpointError;
@@ -386,4 +386,4 @@ NamedTensors SafetensorsReader::load_all(uint64_t* file_xxh64) const {
   return out;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

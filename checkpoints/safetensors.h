@@ -22,7 +22,7 @@
 
 #include "checkpoints/checksum.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 // Sorted by name, like the files' headers.
 using NamedTensors = std::map<std::string, torch::Tensor>;
@@ -93,4 +93,4 @@ class SafetensorsReader {
   Metadata metadata_;
 };
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

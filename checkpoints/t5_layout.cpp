@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 namespace {
 
@@ -106,4 +106,4 @@ std::map<std::string, Shape> shapes_of(const NamedTensors& tensors) {
   return out;
 }
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -12,7 +12,7 @@
 
 #include "checkpoints/safetensors.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 
 using Shape = std::vector<int64_t>;
 
@@ -33,4 +33,4 @@ T5Layout t5_layout(const nlohmann::json& config, bool encoder_only);
 std::vector<std::string> check_t5_tensors(const T5Layout& layout, const std::map<std::string, Shape>& shapes);
 std::map<std::string, Shape> shapes_of(const NamedTensors& tensors);
 
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -1,6 +1,6 @@
 // How a config struct declares its keys: once, with type, default, allowed range and help.
 //
-// Every config struct (data::DataConfig, trainer::ModelConfig, ...) has
+// Every config struct (data::DataConfig, model::ModelConfig, ...) has
 //     void visit(core::FieldVisitor& v);
 // that names each field. The default is the member's initialiser; the same visit() serves to
 // list the schema (`ankh config --help-keys`), to read a YAML file with validation, and to print

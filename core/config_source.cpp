@@ -65,6 +65,17 @@ const Setting* ConfigSource::find(const std::string& key) const {
   return it == settings_.end() ? nullptr : &it->second;
 }
 
+ConfigSource ConfigSource::only_section(const std::string& section) const {
+  ConfigSource out;
+  out.files_ = files_;
+  const std::string prefix = section + ".";
+  for (const auto& [key, setting] : settings_)
+    if (key.compare(0, prefix.size(), prefix) == 0) out.settings_.emplace(key, setting);
+  for (const auto& issue : issues_.issues())
+    if (issue.key.compare(0, prefix.size(), prefix) == 0) out.issues_.add(issue.key, issue.origin, issue.message, issue.hint);
+  return out;
+}
+
 void ConfigSource::add_file(const fs::path& file) {
   std::vector<fs::path> chain;
   read_file(file, chain);

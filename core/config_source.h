@@ -31,6 +31,9 @@ class ConfigSource {
 
   const std::map<std::string, Setting>& settings() const { return settings_; }
   const Setting* find(const std::string& key) const;
+  // The settings (and reading problems) of one section alone: what reads one section of a stored
+  // config (a checkpoint's model:) without being tied to the keys of every other section.
+  ConfigSource only_section(const std::string& section) const;
   // Every file read, bases first.
   const std::vector<std::filesystem::path>& files() const { return files_; }
   // Problems met while reading layers (malformed assignments, `base:` misuse). They are reported

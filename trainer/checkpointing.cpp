@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/strings.h"
-#include "trainer/model_io.h"
+#include "trainer/weights/model_io.h"
 
 namespace ankh::trainer {
 
@@ -18,8 +18,8 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-ckpt::NamedTensors to_map(const optim::NamedTensors& v) {
-  ckpt::NamedTensors m;
+checkpoints::NamedTensors to_map(const optim::NamedTensors& v) {
+  checkpoints::NamedTensors m;
   for (const auto& [name, t] : v) m.emplace(name, t);
   return m;
 }
@@ -69,7 +69,7 @@ TrainProgress progress_from_json(const nlohmann::json& s, const std::string& whe
   }
 }
 
-Checkpointer::Checkpointer(const RunConfig& config, int rank, dist::Communicator& comm, const FaultInjection& faults)
+Checkpointer::Checkpointer(const RunConfig& config, int rank, parallel::Communicator& comm, const FaultInjection& faults)
     : config_(config), rank_(rank), comm_(comm), faults_(faults), run_dir_(config.run.dir), last_save_time_(now_seconds()) {}
 
 Checkpointer::~Checkpointer() = default;  // an uncommitted writer removes its .tmp directory
@@ -80,10 +80,10 @@ namespace {
 struct LoadedCheckpoint {
   std::string where;
   nlohmann::json state;
-  ckpt::NamedTensors model, optimizer;
+  checkpoints::NamedTensors model, optimizer;
 };
 
-LoadedCheckpoint read_checkpoint(const ckpt::CheckpointReader& reader) {
+LoadedCheckpoint read_checkpoint(const checkpoints::CheckpointReader& reader) {
   return {reader.dir().string(), reader.read_json("state.json"), reader.load_tensors("model.safetensors"),
           reader.load_tensors("optimizer.safetensors")};
 }
@@ -92,21 +92,21 @@ LoadedCheckpoint read_checkpoint(const ckpt::CheckpointReader& reader) {
 
 std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim::Optimizer& optimizer) const {
   std::optional<LoadedCheckpoint> loaded;
-  const auto read = [&](const ckpt::CheckpointReader& reader) { loaded = read_checkpoint(reader); };
+  const auto read = [&](const checkpoints::CheckpointReader& reader) { loaded = read_checkpoint(reader); };
   if (config_.checkpoint.resume == "auto") {
     // A checkpoint whose files fail their checksums while being read is passed over.
-    ckpt::find_latest_committed(run_dir_, ckpt::Verify::kSizes, read);
-  } else if (auto reader = ckpt::resolve_resume(run_dir_, config_.checkpoint.resume)) {
+    checkpoints::find_latest_committed(run_dir_, checkpoints::Verify::kSizes, read);
+  } else if (auto reader = checkpoints::resolve_resume(run_dir_, config_.checkpoint.resume)) {
     read(*reader);  // a path named explicitly: its damage is an error
   }
   // Every rank reads the files itself; they must have picked the same step (-1: none).
-  const auto step_tensor = [&](dist::ReduceOp op) {
+  const auto step_tensor = [&](parallel::ReduceOp op) {
     auto t = torch::full({1}, loaded ? static_cast<double>(loaded->state.value("step", int64_t{0})) : -1.0,
                          torch::TensorOptions().dtype(torch::kFloat64).device(comm_.device()));
     comm_.all_reduce(t, op);
     return t.item<double>();
   };
-  const double lowest = step_tensor(dist::ReduceOp::Min), highest = step_tensor(dist::ReduceOp::Max);
+  const double lowest = step_tensor(parallel::ReduceOp::Min), highest = step_tensor(parallel::ReduceOp::Max);
   if (lowest != highest)
     throw core::CheckpointError("ranks found different checkpoints to resume from (steps " + core::format_double(lowest) +
                                     " to " + core::format_double(highest) + ")",
@@ -120,7 +120,7 @@ std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim:
     throw core::CheckpointError("saved with train.global_batch=" + std::to_string(saved_batch) + ", configured " +
                                     std::to_string(config_.train.global_batch),
                                 where, "resume with the same global batch (any number of ranks works)");
-  load_parameters(model, loaded->model, where + "/model.safetensors");
+  weights::load_parameters(model, loaded->model, where + "/model.safetensors");
   optimizer.load_state_tensors(optim::NamedTensors(loaded->optimizer.begin(), loaded->optimizer.end()));
   if (progress.world_size != comm_.size())
     spdlog::info("resuming a {}-rank checkpoint on {} ranks (same global batch: same data order)", progress.world_size,
@@ -142,8 +142,8 @@ void Checkpointer::start_save(model::T5Model& model, const optim::Optimizer& opt
   pending_step_ = progress.step;
   last_save_time_ = now_seconds();
   if (rank_ != 0) return;
-  writer_ = std::make_unique<ckpt::CheckpointWriter>(ckpt::CheckpointWriter::begin(run_dir_, progress.step));
-  writer_->write_tensors("model.safetensors", parameters_of(model));
+  writer_ = std::make_unique<checkpoints::CheckpointWriter>(checkpoints::CheckpointWriter::begin(run_dir_, progress.step));
+  writer_->write_tensors("model.safetensors", weights::parameters_of(model));
   writer_->write_tensors("optimizer.safetensors", to_map(optimizer.state_tensors()));
   writer_->write_json("state.json", to_json(progress, config_));
   writer_->write_text("config.yaml", to_yaml(config_));
@@ -171,7 +171,7 @@ void Checkpointer::commit(bool wait) {
     metrics_->write({{"event", "checkpoint"}, {"step", step}, {"path", dir.string()}, {"bytes", s.bytes},
                      {"stall_s", s.snapshot_s}, {"write_s", s.write_s}, {"commit_s", s.commit_s}});
   writer_.reset();
-  ckpt::apply_retention(run_dir_, config_.checkpoint.keep_last, config_.checkpoint.keep_every);
+  checkpoints::apply_retention(run_dir_, config_.checkpoint.keep_last, config_.checkpoint.keep_every);
   spdlog::info("checkpoint {} committed ({}, training stalled {:.3f} s)", dir.string(),
                core::format_bytes(static_cast<double>(s.bytes)), s.snapshot_s);
 }

@@ -18,9 +18,9 @@
 
 #include "checkpoints/checkpoint_dir.h"
 #include "data/loader.h"
-#include "trainer/dist/communicator.h"
+#include "trainer/parallel/communicator.h"
 #include "trainer/fault_injection.h"
-#include "trainer/metrics_log.h"
+#include "trainer/metrics/metrics_log.h"
 #include "trainer/model/model.h"
 #include "trainer/optim/optimizer.h"
 #include "trainer/run_config.h"
@@ -45,7 +45,7 @@ TrainProgress progress_from_json(const nlohmann::json& state, const std::string&
 
 class Checkpointer {
  public:
-  Checkpointer(const RunConfig& config, int rank, dist::Communicator& comm, const FaultInjection& faults);
+  Checkpointer(const RunConfig& config, int rank, parallel::Communicator& comm, const FaultInjection& faults);
   ~Checkpointer();
 
   // `checkpoint.resume`: restores model and optimizer from the newest committed checkpoint (or the
@@ -68,18 +68,18 @@ class Checkpointer {
   void commit(bool wait);
 
   // Where each commit is recorded (rank 0): path, bytes, how long training stalled.
-  void attach_metrics(MetricsLog* metrics) { metrics_ = metrics; }
+  void attach_metrics(metrics::MetricsLog* metrics) { metrics_ = metrics; }
 
  private:
   const RunConfig& config_;
   int rank_;
-  dist::Communicator& comm_;
+  parallel::Communicator& comm_;
   const FaultInjection& faults_;
   std::filesystem::path run_dir_;
-  std::unique_ptr<ckpt::CheckpointWriter> writer_;  // rank 0, while a save is pending
+  std::unique_ptr<checkpoints::CheckpointWriter> writer_;  // rank 0, while a save is pending
   int64_t pending_step_ = -1;
   double last_save_time_;
-  MetricsLog* metrics_ = nullptr;
+  metrics::MetricsLog* metrics_ = nullptr;
 };
 
 }  // namespace ankh::trainer

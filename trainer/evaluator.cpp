@@ -18,7 +18,7 @@ nlohmann::json EvalResult::to_json() const {
 }
 
 EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dataset>& dataset,
-                    const RunConfig& config, dist::Communicator& comm, const torch::Device& device) {
+                    const RunConfig& config, parallel::Communicator& comm, const torch::Device& device) {
   data::Loader loader(dataset, loader_options(config, data::Split::Valid, comm.rank(), comm.size()));
 
   const auto autocast = model::autocast_for(config.model, device);

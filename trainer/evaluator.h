@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
-#include "trainer/dist/communicator.h"
+#include "trainer/parallel/communicator.h"
 #include "trainer/model/model.h"
 #include "trainer/run_config.h"
 
@@ -28,7 +28,7 @@ struct EvalResult {
 
 // Runs the model in eval mode without gradients and restores train mode. Collective.
 EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dataset>& dataset,
-                    const RunConfig& config, dist::Communicator& comm, const torch::Device& device);
+                    const RunConfig& config, parallel::Communicator& comm, const torch::Device& device);
 
 // Entropy (nats) of the amino-acid frequencies of the train split: the loss of a model that knows
 // nothing but those frequencies. Reads at most `max_sequences` sequences spread over the split.

@@ -20,7 +20,7 @@ uint64_t parameter_checksum(const optim::NamedParams& params) {
   return h;
 }
 
-uint64_t check_replicas_identical(const optim::NamedParams& params, dist::Communicator& comm) {
+uint64_t check_replicas_identical(const optim::NamedParams& params, parallel::Communicator& comm) {
   const uint64_t mine = parameter_checksum(params);
   const auto options = torch::TensorOptions().dtype(torch::kInt64).device(comm.device());
   auto local = torch::full({1}, static_cast<int64_t>(mine), options);

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "trainer/dist/communicator.h"
+#include "trainer/parallel/communicator.h"
 #include "trainer/optim/optimizer.h"
 
 namespace ankh::trainer {
@@ -14,6 +14,6 @@ namespace ankh::trainer {
 uint64_t parameter_checksum(const optim::NamedParams& params);
 
 // Collective. Returns this rank's checksum; TrainingError naming the ranks that differ from rank 0.
-uint64_t check_replicas_identical(const optim::NamedParams& params, dist::Communicator& comm);
+uint64_t check_replicas_identical(const optim::NamedParams& params, parallel::Communicator& comm);
 
 }  // namespace ankh::trainer

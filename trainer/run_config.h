@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "data/data_config.h"
 #include "data/loader.h"
-#include "trainer/dist/dist_config.h"
+#include "trainer/parallel/dist_config.h"
 #include "trainer/model/model_config.h"
 #include "trainer/optim/optim_config.h"
 #include "trainer/train_config.h"
@@ -21,11 +21,11 @@ struct RunConfig {
   RunSettings run;
   data::DataConfig data;
   data::ObjectiveConfig objective;
-  ModelConfig model;
-  OptimConfig optim;
+  model::ModelConfig model;
+  optim::OptimConfig optim;
   TrainConfig train;
-  DistConfig dist;
-  ckpt::CheckpointConfig checkpoint;
+  parallel::DistConfig dist;
+  checkpoints::CheckpointConfig checkpoint;
 
   void visit(core::FieldVisitor& v);
   // Section checks plus the ones that span sections.

@@ -11,13 +11,13 @@
 #include "data/loader.h"
 #include "trainer/batch_transfer.h"
 #include "trainer/checkpointing.h"
-#include "trainer/device.h"
-#include "trainer/dist/grad_sync.h"
-#include "trainer/dist/make_communicator.h"
+#include "trainer/parallel/device.h"
+#include "trainer/parallel/grad_sync.h"
+#include "trainer/parallel/make_communicator.h"
 #include "trainer/evaluator.h"
 #include "trainer/fault_injection.h"
-#include "trainer/metrics_log.h"
-#include "trainer/model_io.h"
+#include "trainer/metrics/metrics_log.h"
+#include "trainer/weights/model_io.h"
 #include "trainer/optim/clip.h"
 #include "trainer/optim/schedule.h"
 #include "trainer/replica_check.h"
@@ -55,26 +55,26 @@ double safe_div(double a, double b) { return b > 0 ? a / b : std::nan(""); }
 
 struct Trainer::State {
   RunConfig config;
-  const dist::MpiSession& mpi;
+  const parallel::MpiSession& mpi;
   int rank;
   torch::Device device{torch::kCPU};
   FaultInjection faults;
-  std::unique_ptr<dist::Communicator> comm;
+  std::unique_ptr<parallel::Communicator> comm;
   std::shared_ptr<const data::Dataset> dataset;
   model::T5Model model{nullptr};
   optim::NamedParams named_params;
-  std::unique_ptr<dist::GradSync> grad_sync;
+  std::unique_ptr<parallel::GradSync> grad_sync;
   std::unique_ptr<optim::Optimizer> optimizer;
   std::unique_ptr<optim::LrSchedule> schedule;
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<data::Loader> loader;
-  std::unique_ptr<MetricsLog> metrics;
+  std::unique_ptr<metrics::MetricsLog> metrics;
   TrainProgress progress;
   model::AutocastState autocast;
   double peak_flops = 0;
   double unigram_entropy = std::nan("");
 
-  State(RunConfig c, const dist::MpiSession& m) : config(std::move(c)), mpi(m), rank(m.rank()) {}
+  State(RunConfig c, const parallel::MpiSession& m) : config(std::move(c)), mpi(m), rank(m.rank()) {}
 
   void setup();
   void check_batch_geometry() const;
@@ -85,7 +85,7 @@ struct Trainer::State {
   void validate();
 };
 
-Trainer::Trainer(RunConfig config, const dist::MpiSession& mpi) : s_(std::make_unique<State>(std::move(config), mpi)) {
+Trainer::Trainer(RunConfig config, const parallel::MpiSession& mpi) : s_(std::make_unique<State>(std::move(config), mpi)) {
   s_->setup();
 }
 
@@ -105,14 +105,14 @@ void Trainer::State::check_batch_geometry() const {
 void Trainer::State::setup() {
   check_batch_geometry();
   faults = FaultInjection::from_environment();
-  device = choose_device(mpi);
-  comm = dist::make_communicator(config.dist, mpi, device);
+  device = parallel::choose_device(mpi);
+  comm = parallel::make_communicator(config.dist, mpi, device);
   dataset = data::Dataset::open(config.data.dataset);
   autocast = model::autocast_for(config.model, device);
 
   init_model();
   for (const auto& item : model->named_parameters()) named_params.emplace_back(item.key(), item.value());
-  grad_sync = std::make_unique<dist::GradSync>(named_params, *comm, config.dist);
+  grad_sync = std::make_unique<parallel::GradSync>(named_params, *comm, config.dist);
   optimizer = optim::make_optimizer(config.optim, named_params);
   schedule = std::make_unique<optim::LrSchedule>(config.optim, config.train.max_steps);
   checkpointer = std::make_unique<Checkpointer>(config, rank, *comm, faults);
@@ -125,7 +125,7 @@ void Trainer::State::setup() {
   loader = std::make_unique<data::Loader>(dataset, loader_options(config, data::Split::Train, rank, comm->size()),
                                           progress.loader);
 
-  metrics = std::make_unique<MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
+  metrics = std::make_unique<metrics::MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
                                          resumed ? progress.step : -1);
   checkpointer->attach_metrics(metrics.get());
   // The same square product `ankh bench model` uses as its reference (2048³ fp32 on CPU), so the
@@ -139,7 +139,7 @@ void Trainer::State::setup() {
 }
 
 void Trainer::State::init_model() {
-  model = initialise_model(config);  // random init, or model.init_from (names, shapes, architecture checked)
+  model = weights::initialise_model(config.model, static_cast<uint64_t>(config.run.seed));  // random init, or model.init_from (names, shapes, architecture checked)
   model->to(device);
   model->train();
 }
@@ -221,7 +221,7 @@ void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
   const double loss = safe_div(w.loss_sum, w.target_tokens);
   const double residue_loss = safe_div(w.residue_loss_sum, w.residue_count);
   const double accuracy = safe_div(w.residue_correct, w.residue_count);
-  const double memory = memory_in_use(device);
+  const double memory = parallel::memory_in_use(device);
   metrics->write({{"event", "train"},
                   {"step", progress.step},
                   {"epoch", progress.loader.epoch},

@@ -2,14 +2,14 @@
 //
 // One step: this rank's micro-batches of the global batch (data::Loader) -> forward/backward per
 // micro-batch, loss divided by the global batch's target-token count -> gradients summed over
-// ranks in buckets overlapped with backward (dist::GradSync) -> global-norm clip -> optimizer
+// ranks in buckets overlapped with backward (parallel::GradSync) -> global-norm clip -> optimizer
 // step (skipped when the norm is not finite) -> one small all-reduce of the step's statistics and
 // flags (stop signal, checkpoint timing) -> metrics, validation, checkpoints.
 #pragma once
 
 #include <memory>
 
-#include "trainer/dist/mpi_env.h"
+#include "trainer/parallel/mpi_env.h"
 #include "trainer/run_config.h"
 #include "trainer/stop_signal.h"
 
@@ -25,7 +25,7 @@ struct TrainResult {
 class Trainer {
  public:
   // Sets everything up (device, communicator, dataset, model, optimizer, resume). Collective.
-  Trainer(RunConfig config, const dist::MpiSession& mpi);
+  Trainer(RunConfig config, const parallel::MpiSession& mpi);
   ~Trainer();
   Trainer(const Trainer&) = delete;
   Trainer& operator=(const Trainer&) = delete;

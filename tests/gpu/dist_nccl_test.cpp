@@ -6,11 +6,11 @@
 
 #include "ankh/build_config.h"
 #include "core/error.h"
-#include "trainer/dist/agreement.h"
-#include "trainer/dist/grad_sync.h"
-#include "trainer/dist/make_communicator.h"
-#include "trainer/dist/mpi_env.h"
-#include "trainer/dist/nccl_communicator.h"
+#include "trainer/parallel/agreement.h"
+#include "trainer/parallel/grad_sync.h"
+#include "trainer/parallel/make_communicator.h"
+#include "trainer/parallel/mpi_env.h"
+#include "trainer/parallel/nccl_communicator.h"
 
 #if ANKH_TORCH_CUDA
 #include <ATen/cuda/Sleep.h>
@@ -18,8 +18,8 @@
 #include <future>
 #endif
 
-using namespace ankh::trainer::dist;
-using ankh::trainer::DistConfig;
+using namespace ankh::parallel;
+using ankh::parallel::DistConfig;
 
 #if ANKH_WITH_NCCL
 

@@ -22,7 +22,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 namespace {
 
 #define REQUIRE_CUDA() \
@@ -192,4 +192,4 @@ TEST(ModelCuda, ActivationMemoryEstimateIsCloseToTheAllocator) {
 #endif
 
 }  // namespace
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

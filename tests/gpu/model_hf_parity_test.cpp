@@ -22,7 +22,7 @@
 #include "trainer/model/loss.h"
 #include "trainer/model/t5_model.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 namespace {
 
 namespace fs = std::filesystem;
@@ -157,4 +157,4 @@ TEST(HuggingFaceParity, SameLogitsAndGradientsAsT5ForConditionalGeneration) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -20,8 +20,7 @@
 #include "trainer/optim/optimizer.h"
 #include "trainer/optim/schedule.h"
 
-using namespace ankh::trainer;
-using namespace ankh::trainer::optim;
+using namespace ankh::optim;
 
 static torch::Device dev() { return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU); }
 

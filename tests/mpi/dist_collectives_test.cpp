@@ -9,13 +9,13 @@
 #include <thread>
 
 #include "core/error.h"
-#include "trainer/dist/agreement.h"
-#include "trainer/dist/make_communicator.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_env.h"
+#include "trainer/parallel/agreement.h"
+#include "trainer/parallel/make_communicator.h"
+#include "trainer/parallel/mpi_communicator.h"
+#include "trainer/parallel/mpi_env.h"
 
-using namespace ankh::trainer::dist;
-using ankh::trainer::DistConfig;
+using namespace ankh::parallel;
+using ankh::parallel::DistConfig;
 
 namespace {
 

@@ -6,12 +6,12 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "trainer/dist/grad_sync.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_env.h"
+#include "trainer/parallel/grad_sync.h"
+#include "trainer/parallel/mpi_communicator.h"
+#include "trainer/parallel/mpi_env.h"
 
-using namespace ankh::trainer::dist;
-using ankh::trainer::DistConfig;
+using namespace ankh::parallel;
+using ankh::parallel::DistConfig;
 
 namespace {
 

@@ -6,14 +6,14 @@
 #include <torch/torch.h>
 
 #include "data/vocab.h"
-#include "trainer/dist/grad_sync.h"
-#include "trainer/dist/mpi_communicator.h"
-#include "trainer/dist/mpi_env.h"
+#include "trainer/parallel/grad_sync.h"
+#include "trainer/parallel/mpi_communicator.h"
+#include "trainer/parallel/mpi_env.h"
 #include "trainer/model/loss.h"
 #include "trainer/model/t5_model.h"
 
 using namespace ankh;
-using namespace ankh::trainer::dist;
+using namespace ankh::parallel;
 
 namespace {
 
@@ -27,8 +27,8 @@ MpiCommunicator& comm() {
   return c;
 }
 
-trainer::ModelConfig tiny(bool checkpointing) {
-  trainer::ModelConfig c;
+model::ModelConfig tiny(bool checkpointing) {
+  model::ModelConfig c;
   c.d_model = 32;
   c.num_heads = 4;
   c.d_kv = 8;
@@ -58,14 +58,14 @@ data::Batch batch_of(int rank) {
   return b;
 }
 
-trainer::model::T5Model make_model(bool checkpointing) {
-  trainer::model::T5Model m(tiny(checkpointing));
+model::T5Model make_model(bool checkpointing) {
+  model::T5Model m(tiny(checkpointing));
   m->init_weights(7);
   return m;
 }
 
-torch::Tensor loss_of(trainer::model::T5Model& m, const data::Batch& b) {
-  return trainer::model::loss_terms(m->forward(b), b.labels).loss_sum;
+torch::Tensor loss_of(model::T5Model& m, const data::Batch& b) {
+  return model::loss_terms(m->forward(b), b.labels).loss_sum;
 }
 
 std::map<std::string, torch::Tensor> expected_sum(int world) {
@@ -91,7 +91,7 @@ TEST(GradSyncOnTheModel, SumsOverRanksWithAndWithoutActivationCheckpointing) {
     m->train();
     std::vector<std::pair<std::string, torch::Tensor>> named;
     for (auto& item : m->named_parameters()) named.emplace_back(item.key(), item.value());
-    trainer::DistConfig config;
+    parallel::DistConfig config;
     config.bucket_mb = 0.01;  // ~10 KiB: several buckets
     GradSync sync(named, c, config);
     ASSERT_GT(sync.layout().size(), 3u);

@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "trainer/dist/mpi_env.h"
+#include "trainer/parallel/mpi_env.h"
 
-using ankh::trainer::dist::MpiSession;
+using ankh::parallel::MpiSession;
 
 TEST(MpiEnv, RanksAndLocalRanks) {
   MpiSession mpi;  // already initialised by main: must not re-init or finalize

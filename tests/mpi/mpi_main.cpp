@@ -4,7 +4,7 @@
 
 #include <cstdio>
 
-#include "trainer/dist/mpi_env.h"
+#include "trainer/parallel/mpi_env.h"
 
 namespace {
 // Prints failed assertions with the rank, for ranks whose default printer is switched off.
@@ -23,7 +23,7 @@ class RankFailurePrinter : public ::testing::EmptyTestEventListener {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ankh::trainer::dist::MpiSession mpi(&argc, &argv);
+  ankh::parallel::MpiSession mpi(&argc, &argv);
   ::testing::InitGoogleTest(&argc, argv);
   if (mpi.rank() != 0) {
     // Only rank 0 prints progress; other ranks still report their failures.

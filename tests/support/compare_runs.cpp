@@ -66,8 +66,8 @@ int compare_losses(const std::string& a, const std::string& b, double rtol, int6
 }
 
 int compare_params(const std::string& a, const std::string& b, double rtol) {
-  const auto ta = ankh::ckpt::CheckpointReader::open(a).load_tensors("model.safetensors");
-  const auto tb = ankh::ckpt::CheckpointReader::open(b).load_tensors("model.safetensors");
+  const auto ta = ankh::checkpoints::CheckpointReader::open(a).load_tensors("model.safetensors");
+  const auto tb = ankh::checkpoints::CheckpointReader::open(b).load_tensors("model.safetensors");
   if (ta.size() != tb.size()) {
     std::printf("%zu tensors in %s, %zu in %s\n", ta.size(), a.c_str(), tb.size(), b.c_str());
     return 1;

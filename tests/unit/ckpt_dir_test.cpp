@@ -14,7 +14,7 @@
 #include "core/files.h"
 #include "tests/support/test_support.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 namespace {
 
 namespace fs = std::filesystem;
@@ -261,4 +261,4 @@ TEST(CkptDir, RetentionKeepsExactlyTheRightSteps) {
 }
 
 }  // namespace
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -13,7 +13,7 @@
 #include "data/vocab.h"
 #include "tests/support/test_support.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 namespace {
 
 namespace fs = std::filesystem;
@@ -263,4 +263,4 @@ TEST(CkptHfCheckScript, ReportsEveryMissingUnexpectedAndMisshapedTensor) {
 }
 
 }  // namespace
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

@@ -14,7 +14,7 @@
 #include "core/files.h"
 #include "tests/support/test_support.h"
 
-namespace ankh::ckpt {
+namespace ankh::checkpoints {
 namespace {
 
 namespace fs = std::filesystem;
@@ -268,4 +268,4 @@ TEST_F(CkptSafetensorsDamage, MetadataMustBeStrings) {
 }
 
 }  // namespace
-}  // namespace ankh::ckpt
+}  // namespace ankh::checkpoints

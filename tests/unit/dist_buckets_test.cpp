@@ -4,10 +4,10 @@
 
 #include <set>
 
-#include "trainer/dist/grad_buckets.h"
+#include "trainer/parallel/grad_buckets.h"
 
-using ankh::trainer::dist::assign_buckets;
-using ankh::trainer::dist::BucketLayout;
+using ankh::parallel::assign_buckets;
+using ankh::parallel::BucketLayout;
 
 namespace {
 

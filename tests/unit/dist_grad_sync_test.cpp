@@ -7,10 +7,10 @@
 #include <functional>
 
 #include "core/error.h"
-#include "trainer/dist/grad_sync.h"
+#include "trainer/parallel/grad_sync.h"
 
-using namespace ankh::trainer::dist;
-using ankh::trainer::DistConfig;
+using namespace ankh::parallel;
+using ankh::parallel::DistConfig;
 
 namespace {
 

@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "core/error.h"
-#include "trainer/dist/serial_executor.h"
-#include "trainer/dist/watchdog.h"
+#include "trainer/parallel/serial_executor.h"
+#include "trainer/parallel/watchdog.h"
 
-using namespace ankh::trainer::dist;
+using namespace ankh::parallel;
 using namespace std::chrono_literals;
 
 namespace {

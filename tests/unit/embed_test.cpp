@@ -17,16 +17,17 @@
 #include "data/vocab.h"
 #include "tests/support/test_support.h"
 #include "tests/unit/data_test_util.h"
-#include "trainer/embedder.h"
-#include "trainer/exporter.h"
-#include "trainer/model_io.h"
+#include "trainer/weights/embedder.h"
+#include "trainer/weights/exporter.h"
+#include "trainer/weights/model_io.h"
 #include "trainer/run_config.h"
 
-namespace ankh::trainer {
+namespace ankh::weights {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using namespace ankh::trainer;  // RunConfig: the configs these tests start from
 using testing::error_of;
 
 RunConfig tiny_config(const fs::path& run_dir) {
@@ -229,7 +230,7 @@ struct EmbedSetup {
   fs::path fasta = scratch / "proteins.fasta";
 
   EmbedSetup() {
-    auto w = ckpt::CheckpointWriter::begin(config.run.dir, 12, {/*background=*/false});
+    auto w = checkpoints::CheckpointWriter::begin(config.run.dir, 12, {/*background=*/false});
     w.write_tensors("model.safetensors", parameters_of(model));
     w.write_json("state.json", {{"step", 12}});
     w.write_text("config.yaml", to_yaml(config));
@@ -386,4 +387,4 @@ TEST(EmbedFasta, BadInputsFailClearlyAndLeaveNoFile) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer
+}  // namespace ankh::weights

@@ -18,15 +18,16 @@
 #include "data/batch.h"
 #include "data/vocab.h"
 #include "tests/support/test_support.h"
-#include "trainer/exporter.h"
-#include "trainer/model_io.h"
+#include "trainer/weights/exporter.h"
+#include "trainer/weights/model_io.h"
 #include "trainer/run_config.h"
 
-namespace ankh::trainer {
+namespace ankh::weights {
 namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using namespace ankh::trainer;  // RunConfig: the configs these tests start from
 using testing::error_of;
 
 RunConfig tiny_config(const fs::path& run_dir, std::vector<std::string> extra = {}) {
@@ -50,7 +51,7 @@ model::T5Model trained_model(const RunConfig& config, uint64_t seed) {
 }
 
 fs::path save_checkpoint(const RunConfig& config, model::T5Model& m, int64_t step) {
-  auto w = ckpt::CheckpointWriter::begin(config.run.dir, step, {/*background=*/false});
+  auto w = checkpoints::CheckpointWriter::begin(config.run.dir, step, {/*background=*/false});
   w.write_tensors("model.safetensors", parameters_of(m));
   w.write_json("state.json", {{"format_version", 1}, {"step", step}, {"tokens_seen", 1000 * step}, {"best_valid_loss", 3.25}});
   w.write_text("config.yaml", to_yaml(config));
@@ -100,7 +101,7 @@ TEST(Export, Fp32RoundTripGivesBitwiseIdenticalLogits) {
   EXPECT_EQ(r.step, 20);
   EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
 
-  const auto hf = ckpt::read_hf_directory(out);
+  const auto hf = checkpoints::read_hf_directory(out);
   EXPECT_EQ(hf.config["architectures"][0], "T5ForConditionalGeneration");
   EXPECT_EQ(hf.config["d_model"], 32);
   model::T5Model fresh(f.config.model);
@@ -122,12 +123,12 @@ TEST(Export, InitFromThroughTheTrainersPathReproducesLogitsExactly) {
   export_checkpoint(export_options(f.checkpoint, out));
   // Another seed: only init_from can make the logits equal.
   const RunConfig config = tiny_config(f.scratch / "run2", {"run.seed=4321", "model.init_from=" + out.string()});
-  model::T5Model started = initialise_model(config);
+  model::T5Model started = initialise_model(config.model, static_cast<uint64_t>(config.run.seed));
   EXPECT_TRUE(torch::equal(logits_of(started), logits_of(f.model)));
 
   RunConfig plain = config;
   plain.model.init_from.clear();
-  model::T5Model unstarted = initialise_model(plain);
+  model::T5Model unstarted = initialise_model(plain.model, static_cast<uint64_t>(plain.run.seed));
   EXPECT_FALSE(torch::equal(logits_of(unstarted), logits_of(f.model)));
 }
 
@@ -137,14 +138,14 @@ TEST(Export, InitFromRefusesAnotherArchitectureNamingTheKeys) {
   export_checkpoint(export_options(f.checkpoint, out));
   // Same tensor shapes, different computation: only the config.json check can see it.
   const RunConfig silu = tiny_config(f.scratch / "r", {"model.activation=gated-silu", "model.init_from=" + out.string()});
-  std::string e = error_of([&] { initialise_model(silu); });
+  std::string e = error_of([&] { initialise_model(silu.model, static_cast<uint64_t>(silu.run.seed)); });
   EXPECT_NE(e.find("feed_forward_proj = \"gated-gelu\", model.activation = \"gated-silu\""), std::string::npos) << e;
   EXPECT_NE(e.find(out.string()), std::string::npos) << e;
   const RunConfig wider = tiny_config(f.scratch / "r", {"model.d_ff=64", "model.init_from=" + out.string()});
-  e = error_of([&] { initialise_model(wider); });
+  e = error_of([&] { initialise_model(wider.model, static_cast<uint64_t>(wider.run.seed)); });
   EXPECT_NE(e.find("d_ff = 48, model.d_ff = 64"), std::string::npos) << e;
   const RunConfig missing = tiny_config(f.scratch / "r", {"model.init_from=" + (f.scratch / "nope").string()});
-  e = error_of([&] { initialise_model(missing); });
+  e = error_of([&] { initialise_model(missing.model, static_cast<uint64_t>(missing.run.seed)); });
   EXPECT_NE(e.find("no such directory"), std::string::npos) << e;
 }
 
@@ -160,7 +161,7 @@ TEST(Export, InitFromChecksNamesAndShapesAndVocabulary) {
   export_checkpoint(o);
   RunConfig from_enc = config;
   from_enc.model.init_from = enc.string();
-  std::string e = error_of([&] { initialise_model(from_enc); });
+  std::string e = error_of([&] { initialise_model(from_enc.model, static_cast<uint64_t>(from_enc.run.seed)); });
   EXPECT_NE(e.find("missing decoder.block.1.layer.2.DenseReluDense.wo.weight [32, 48]"), std::string::npos) << e;
   EXPECT_NE(e.find("missing lm_head.weight"), std::string::npos) << e;
 
@@ -169,16 +170,16 @@ TEST(Export, InitFromChecksNamesAndShapesAndVocabulary) {
   tok["model"]["vocab"]["A"] = 4;
   tok["model"]["vocab"]["L"] = 3;
   core::write_file_atomic(out / "tokenizer.json", tok.dump());
-  e = error_of([&] { initialise_model(config); });
+  e = error_of([&] { initialise_model(config.model, static_cast<uint64_t>(config.run.seed)); });
   EXPECT_NE(e.find("'A' is 4, ankh's is 3"), std::string::npos) << e;
   // An official Ankh download: a Unigram vocabulary ([token, score] pairs) in Ankh's order, or none.
   nlohmann::json unigram = nlohmann::json::array();
   for (const auto& token : data::vocabulary()) unigram.push_back({token, 0.0});
   core::write_file_atomic(out / "tokenizer.json", nlohmann::json{{"model", {{"type", "Unigram"}, {"vocab", unigram}}}}.dump());
-  model::T5Model from_unigram = initialise_model(config);
+  model::T5Model from_unigram = initialise_model(config.model, static_cast<uint64_t>(config.run.seed));
   EXPECT_TRUE(torch::equal(logits_of(from_unigram), logits_of(f.model)));
   fs::remove(out / "tokenizer.json");
-  EXPECT_NO_THROW(initialise_model(config));
+  EXPECT_NO_THROW(initialise_model(config.model, static_cast<uint64_t>(config.run.seed)));
 }
 
 TEST(Export, Bf16AndFp16ReadBackClose) {
@@ -189,7 +190,7 @@ TEST(Export, Bf16AndFp16ReadBackClose) {
     auto o = export_options(f.checkpoint, out);
     o.dtype = dtype;
     export_checkpoint(o);
-    const auto hf = ckpt::read_hf_directory(out);
+    const auto hf = checkpoints::read_hf_directory(out);
     for (const auto& [tensor, t] : hf.tensors) EXPECT_EQ(t.scalar_type(), dtype) << name << " " << tensor;
     EXPECT_EQ(hf.config["torch_dtype"], name == "bf16" ? "bfloat16" : "float16");
     EXPECT_TRUE(torch::equal(hf.tensors.at("shared.weight"), f.model->shared->weight.to(dtype)));
@@ -211,7 +212,7 @@ TEST(Export, EncoderOnlyHasNoDecoderTensorsAndPassesTheChecker) {
   auto o = export_options(f.checkpoint, out);
   o.encoder_only = true;
   export_checkpoint(o);
-  ckpt::SafetensorsReader reader(out / "model.safetensors");
+  checkpoints::SafetensorsReader reader(out / "model.safetensors");
   ASSERT_FALSE(reader.names().empty());
   for (const auto& name : reader.names())
     EXPECT_TRUE(name.rfind("shared.", 0) == 0 || name.rfind("encoder.", 0) == 0) << name;
@@ -254,11 +255,11 @@ TEST(Export, RunDirectoryTakesTheNewestCommittedCheckpoint) {
   model::T5Model later = trained_model(f.config, 8);
   save_checkpoint(f.config, later, 30);
   // A newer step without its marker (a crash during the commit) is skipped.
-  fs::copy(f.checkpoint, ckpt::checkpoint_path(f.config.run.dir, 40), fs::copy_options::recursive);
-  fs::remove(ckpt::checkpoint_path(f.config.run.dir, 40) / ckpt::kCommitMarker);
+  fs::copy(f.checkpoint, checkpoints::checkpoint_path(f.config.run.dir, 40), fs::copy_options::recursive);
+  fs::remove(checkpoints::checkpoint_path(f.config.run.dir, 40) / checkpoints::kCommitMarker);
   const auto r = export_checkpoint(export_options(f.config.run.dir, f.scratch / "hf"));
   EXPECT_EQ(r.step, 30);
-  const auto hf = ckpt::read_hf_directory(f.scratch / "hf");
+  const auto hf = checkpoints::read_hf_directory(f.scratch / "hf");
   EXPECT_TRUE(torch::equal(hf.tensors.at("lm_head.weight"), later->lm_head->weight));
 }
 
@@ -272,13 +273,13 @@ TEST(Export, UncommittedDamagedAndWrongInputsAreRefusedWithNothingWritten) {
     EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << input;
   };
   const fs::path runs = f.config.run.dir;
-  fs::copy(f.checkpoint, ckpt::checkpoints_dir(runs) / "step-00000050.tmp", fs::copy_options::recursive);
-  refused(ckpt::checkpoints_dir(runs) / "step-00000050.tmp", "never committed");
-  fs::copy(f.checkpoint, ckpt::checkpoint_path(runs, 60), fs::copy_options::recursive);
-  fs::remove(ckpt::checkpoint_path(runs, 60) / ckpt::kCommitMarker);
-  refused(ckpt::checkpoint_path(runs, 60), "COMMITTED");
+  fs::copy(f.checkpoint, checkpoints::checkpoints_dir(runs) / "step-00000050.tmp", fs::copy_options::recursive);
+  refused(checkpoints::checkpoints_dir(runs) / "step-00000050.tmp", "never committed");
+  fs::copy(f.checkpoint, checkpoints::checkpoint_path(runs, 60), fs::copy_options::recursive);
+  fs::remove(checkpoints::checkpoint_path(runs, 60) / checkpoints::kCommitMarker);
+  refused(checkpoints::checkpoint_path(runs, 60), "COMMITTED");
   // One flipped byte in the weights: the marker's XXH64 catches it.
-  const fs::path damaged = ckpt::checkpoint_path(runs, 70);
+  const fs::path damaged = checkpoints::checkpoint_path(runs, 70);
   fs::copy(f.checkpoint, damaged, fs::copy_options::recursive);
   {
     std::fstream file(damaged / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
@@ -324,4 +325,4 @@ TEST(Export, ExistingOutputNeedsOverwriteAndFp16OverflowIsRefused) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer
+}  // namespace ankh::weights

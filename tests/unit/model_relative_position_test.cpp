@@ -5,7 +5,7 @@
 
 #include "trainer/model/relative_position.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 namespace {
 
 int64_t bucket(int64_t relative, bool bidirectional, int64_t buckets, int64_t max_distance) {
@@ -80,4 +80,4 @@ TEST(RelativePositionBucket, WorksElementwiseOnMatrices) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -8,7 +8,7 @@
 #include "trainer/model/model_stats.h"
 #include "trainer/model/t5_model.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 namespace {
 
 ModelConfig preset(int64_t d_model, int64_t heads, int64_t d_ff) {
@@ -114,4 +114,4 @@ TEST(Memory, ActivationsShrinkWithBf16AndCheckpointing) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

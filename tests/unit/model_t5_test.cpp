@@ -15,7 +15,7 @@
 #include "trainer/model/model_stats.h"
 #include "trainer/model/t5_model.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 namespace {
 
 ModelConfig small_config() {
@@ -284,4 +284,4 @@ TEST(T5Model, AutoAttentionIsThePlainPath) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -15,7 +15,7 @@
 #include "trainer/model/precision.h"
 #include "trainer/model/t5_model.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 namespace {
 
 ModelConfig tiny_config() {
@@ -240,4 +240,4 @@ TEST(Precision, AutocastGuardRestoresThePreviousState) {
 }
 
 }  // namespace
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -11,8 +11,7 @@
 #include "trainer/optim/adafactor.h"
 #include "trainer/optim/optimizer.h"
 
-using namespace ankh::trainer;
-using namespace ankh::trainer::optim;
+using namespace ankh::optim;
 
 namespace {
 

@@ -7,8 +7,7 @@
 #include "trainer/optim/adamw.h"
 #include "trainer/optim/optimizer.h"
 
-using namespace ankh::trainer;
-using namespace ankh::trainer::optim;
+using namespace ankh::optim;
 
 namespace {
 

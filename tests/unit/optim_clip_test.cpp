@@ -7,7 +7,7 @@
 
 #include "trainer/optim/clip.h"
 
-using namespace ankh::trainer::optim;
+using namespace ankh::optim;
 
 namespace {
 

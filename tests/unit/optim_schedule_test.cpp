@@ -8,8 +8,9 @@
 #include "trainer/optim/schedule.h"
 #include "trainer/run_config.h"
 
-using namespace ankh::trainer;
-using namespace ankh::trainer::optim;
+using namespace ankh::optim;
+using ankh::trainer::load_run_config;
+using ankh::trainer::RunConfig;
 
 namespace {
 

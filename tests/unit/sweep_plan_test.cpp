@@ -4,10 +4,10 @@
 
 #include "core/error.h"
 #include "tests/support/test_support.h"
-#include "trainer/sweep/sweep_file.h"
-#include "trainer/sweep/sweep_plan.h"
+#include "trainer/app/sweep/sweep_file.h"
+#include "trainer/app/sweep/sweep_plan.h"
 
-using namespace ankh::trainer::sweep;
+using namespace ankh::sweep;
 using ankh::core::ConfigError;
 using ankh::testing::ScratchDir;
 using ankh::testing::write_text;

@@ -4,10 +4,10 @@
 
 #include "core/files.h"
 #include "tests/support/test_support.h"
-#include "trainer/sweep/sweep_launch.h"
-#include "trainer/sweep/sweep_slurm.h"
+#include "trainer/app/sweep/sweep_launch.h"
+#include "trainer/app/sweep/sweep_slurm.h"
 
-using namespace ankh::trainer::sweep;
+using namespace ankh::sweep;
 using ankh::testing::run_command;
 using ankh::testing::ScratchDir;
 using ankh::testing::write_text;

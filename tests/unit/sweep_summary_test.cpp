@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/test_support.h"
-#include "trainer/sweep/sweep_summary.h"
+#include "trainer/app/sweep/sweep_summary.h"
 
-using namespace ankh::trainer::sweep;
+using namespace ankh::sweep;
 using ankh::testing::ScratchDir;
 using ankh::testing::write_text;
 

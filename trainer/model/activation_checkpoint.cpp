@@ -13,7 +13,7 @@
 
 #include "trainer/model/precision.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 namespace {
 
@@ -140,4 +140,4 @@ torch::Tensor checkpoint(BlockFunction fn, const std::vector<torch::Tensor>& inp
   return output;
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

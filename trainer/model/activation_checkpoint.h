@@ -11,7 +11,7 @@
 
 #include <torch/torch.h>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 // One output tensor from some input tensors (and whatever parameters the function uses).
 using BlockFunction = std::function<torch::Tensor(const std::vector<torch::Tensor>&)>;
@@ -21,4 +21,4 @@ using BlockFunction = std::function<torch::Tensor(const std::vector<torch::Tenso
 // just fn(inputs).
 torch::Tensor checkpoint(BlockFunction fn, const std::vector<torch::Tensor>& inputs, bool preserve_rng);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -12,7 +12,7 @@
 #define ANKH_HAVE_SDPA 0
 #endif
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 bool sdpa_available() { return ANKH_HAVE_SDPA != 0; }
 
@@ -87,4 +87,4 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   return o(context.transpose(1, 2).reshape({batch, query_len, heads * d_kv}));
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 struct AttentionOptions {
   int64_t d_model = 0;
@@ -55,4 +55,4 @@ bool sdpa_available();
 // (docs/performance.md); it stays selectable for newer LibTorch releases.
 bool resolve_sdpa(const std::string& kernel, const torch::Device& device);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

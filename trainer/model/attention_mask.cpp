@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 double lowest_value(torch::ScalarType dtype) {
   switch (dtype) {
@@ -37,4 +37,4 @@ torch::Tensor causal_padding_mask(const torch::Tensor& decoder_attention_mask, t
   return to_additive(causal.logical_and(real_keys), dtype);  // [B,1,Lq,Lk]
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

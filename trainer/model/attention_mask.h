@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 // Most negative finite value of a floating dtype (torch.finfo(dtype).min).
 double lowest_value(torch::ScalarType dtype);
@@ -17,4 +17,4 @@ torch::Tensor padding_mask(const torch::Tensor& attention_mask, torch::ScalarTyp
 // when j <= i and j is a real token.
 torch::Tensor causal_padding_mask(const torch::Tensor& decoder_attention_mask, torch::ScalarType dtype);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -1,6 +1,6 @@
 #include "trainer/model/blocks.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 namespace {
 
@@ -76,4 +76,4 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& hidden, const torch::Tenso
   return feed_forward_(h);
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -11,7 +11,7 @@
 #include "trainer/model/layers.h"
 #include "trainer/model/model_config.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 class SelfAttentionLayerImpl : public torch::nn::Module {
  public:
@@ -73,4 +73,4 @@ class BlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Block);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
   weight = register_parameter("weight", torch::ones({dim}));
@@ -48,4 +48,4 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   return wo(h);
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

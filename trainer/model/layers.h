@@ -7,7 +7,7 @@
 
 #include <torch/torch.h>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 // y = weight * x / sqrt(mean(x^2) + eps): no mean subtraction, no bias. The statistics are taken
 // in fp32 whatever the input dtype (float64 stays float64, for gradient checks); the output is
@@ -42,4 +42,4 @@ TORCH_MODULE(FeedForward);
 // Whether `activation` (a model.activation value) is one of the gated variants (three matrices).
 bool is_gated(const std::string& activation);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -3,7 +3,7 @@
 #include "core/error.h"
 #include "data/vocab.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 LossTerms loss_terms(const torch::Tensor& logits, const torch::Tensor& labels) {
   if (logits.dim() != 3 || labels.dim() != 2 || logits.size(0) != labels.size(0) || logits.size(1) != labels.size(1))
@@ -30,4 +30,4 @@ LossTerms loss_terms(const torch::Tensor& logits, const torch::Tensor& labels) {
   return terms;
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -5,7 +5,7 @@
 
 #include <torch/torch.h>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 struct LossTerms {
   torch::Tensor loss_sum;          // cross-entropy summed over labels != -100 (differentiable, fp32)
@@ -18,4 +18,4 @@ struct LossTerms {
 // data::kIgnoreLabel at padding. Every result is a scalar tensor on the logits' device (no sync).
 LossTerms loss_terms(const torch::Tensor& logits, const torch::Tensor& labels);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

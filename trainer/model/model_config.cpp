@@ -2,7 +2,7 @@
 
 #include "trainer/model/attention.h"
 
-namespace ankh::trainer {
+namespace ankh::model {
 
 using core::Bounds;
 
@@ -41,4 +41,4 @@ void ModelConfig::validate(core::IssueList& issues) const {
                "use model.attention=auto or plain");
 }
 
-}  // namespace ankh::trainer
+}  // namespace ankh::model

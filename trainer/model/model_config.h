@@ -7,7 +7,7 @@
 #include "core/config_fields.h"
 #include "core/error.h"
 
-namespace ankh::trainer {
+namespace ankh::model {
 
 struct ModelConfig {
   int64_t vocab_size = 144;
@@ -32,4 +32,4 @@ struct ModelConfig {
   void validate(core::IssueList& issues) const;
 };
 
-}  // namespace ankh::trainer
+}  // namespace ankh::model

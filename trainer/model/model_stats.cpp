@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "trainer/model/layers.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 namespace {
 
@@ -136,4 +136,4 @@ MemoryEstimate estimate_memory(const ModelConfig& c, const std::string& optimize
   return e;
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -9,7 +9,7 @@
 #include "data/data_config.h"
 #include "trainer/model/model_config.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 struct ParamCounts {
   int64_t total = 0;       // every trainable parameter, the shared embedding counted once
@@ -56,4 +56,4 @@ struct MemoryEstimate {
 MemoryEstimate estimate_memory(const ModelConfig& config, const std::string& optimizer, int64_t encoder_len,
                                int64_t decoder_len, bool adafactor_momentum = false);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

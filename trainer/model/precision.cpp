@@ -9,7 +9,7 @@
 #define ANKH_AUTOCAST_PER_DEVICE 0
 #endif
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 namespace {
 void apply(const AutocastState& state) {
@@ -50,4 +50,4 @@ AutocastGuard::~AutocastGuard() {
   apply(previous_);
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

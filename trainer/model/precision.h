@@ -8,7 +8,7 @@
 
 #include "trainer/model/model_config.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 struct AutocastState {
   bool enabled = false;                        // CUDA autocast on this thread
@@ -36,4 +36,4 @@ class AutocastGuard {
   bool nested_ = false;
 };
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 torch::Tensor relative_position_bucket(const torch::Tensor& relative_position, bool bidirectional,
                                        int64_t num_buckets, int64_t max_distance) {
@@ -35,4 +35,4 @@ torch::Tensor relative_positions(int64_t query_len, int64_t key_len, const torch
   return key - query;
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

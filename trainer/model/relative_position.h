@@ -7,7 +7,7 @@
 
 #include <torch/torch.h>
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 // Bucket of each relative position (key index - query index), int64, same shape.
 //  bidirectional (encoder): half the buckets for keys after the query (relative > 0), half for
@@ -21,4 +21,4 @@ torch::Tensor relative_position_bucket(const torch::Tensor& relative_position, b
 // [query_len, key_len] int64 tensor of key - query, on `device`.
 torch::Tensor relative_positions(int64_t query_len, int64_t key_len, const torch::Device& device);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -4,7 +4,7 @@
 #include "trainer/model/attention_mask.h"
 #include "trainer/model/precision.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 StackImpl::StackImpl(const ModelConfig& config, bool is_decoder) : config_(config), is_decoder_(is_decoder) {
   block = register_module("block", torch::nn::ModuleList());
@@ -76,4 +76,4 @@ torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tenso
   return hidden;
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -10,7 +10,7 @@
 #include "trainer/model/blocks.h"
 #include "trainer/model/model_config.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 class StackImpl : public torch::nn::Module {
  public:
@@ -31,4 +31,4 @@ class StackImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Stack);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

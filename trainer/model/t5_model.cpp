@@ -8,7 +8,7 @@
 #include "core/hash.h"
 #include "core/strings.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 T5ModelImpl::T5ModelImpl(const ModelConfig& config) : config_(config) {
   shared = register_module("shared", torch::nn::Embedding(config.vocab_size, config.d_model));
@@ -69,4 +69,4 @@ torch::Tensor T5ModelImpl::forward(const data::Batch& batch) {
   return decode(batch.decoder_input_ids, batch.decoder_attention_mask, encoder_hidden, batch.attention_mask);
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

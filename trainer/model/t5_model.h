@@ -19,7 +19,7 @@
 #include "trainer/model/model_config.h"
 #include "trainer/model/stack.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 class T5ModelImpl : public torch::nn::Module {
  public:
@@ -57,4 +57,4 @@ TORCH_MODULE(T5Model);
 // init_weights draws them; 0 for RMSNorm weights (initialised to 1). Throws for unknown names.
 double init_std(const ModelConfig& config, const std::string& name);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

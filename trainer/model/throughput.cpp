@@ -10,7 +10,7 @@
 #include "trainer/model/precision.h"
 #include "trainer/model/t5_model.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 namespace {
 
@@ -79,4 +79,4 @@ Throughput measure_training_throughput(const ModelConfig& config, int64_t batch,
   return t;
 }
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -8,7 +8,7 @@
 
 #include "trainer/model/model_config.h"
 
-namespace ankh::trainer::model {
+namespace ankh::model {
 
 // FLOP/s of an n x n x n product in `dtype` on `device`, over at least `min_seconds`.
 double matmul_flops_per_second(int64_t n, torch::ScalarType dtype, const torch::Device& device,
@@ -26,4 +26,4 @@ Throughput measure_training_throughput(const ModelConfig& config, int64_t batch,
                                        int64_t decoder_len, const torch::Device& device, int64_t warmup,
                                        int64_t steps);
 
-}  // namespace ankh::trainer::model
+}  // namespace ankh::model

@@ -7,7 +7,7 @@
 
 #include "trainer/optim/state_util.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 namespace {
 
@@ -211,4 +211,4 @@ void Adafactor::load_state_tensors(const NamedTensors& state) {
   step_ = mine.front().second.item<int64_t>();
 }
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

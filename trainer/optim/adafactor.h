@@ -15,7 +15,7 @@
 
 #include "trainer/optim/optimizer.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 class Adafactor final : public Optimizer {
  public:
@@ -63,4 +63,4 @@ class Adafactor final : public Optimizer {
   int64_t step_ = 0;
 };
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

@@ -6,7 +6,7 @@
 
 #include "trainer/optim/state_util.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 AdamW::AdamW(const OptimConfig& config, NamedParams params)
     : beta1_(config.beta1), beta2_(config.beta2), eps_(config.eps), weight_decay_(config.weight_decay) {
@@ -74,4 +74,4 @@ void AdamW::load_state_tensors(const NamedTensors& state) {
   step_ = mine.front().second.item<int64_t>();
 }
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

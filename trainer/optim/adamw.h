@@ -7,7 +7,7 @@
 
 #include "trainer/optim/optimizer.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 class AdamW final : public Optimizer {
  public:
@@ -30,4 +30,4 @@ class AdamW final : public Optimizer {
   int64_t step_ = 0;
 };
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

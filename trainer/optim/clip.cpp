@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 double clip_grad_norm(const std::vector<torch::Tensor>& grads, double max_norm) {
   torch::NoGradGuard no_grad;
@@ -46,4 +46,4 @@ double clip_grad_norm(const NamedParams& params, double max_norm) {
   return clip_grad_norm(grads, max_norm);
 }
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

@@ -7,7 +7,7 @@
 
 #include "trainer/optim/optimizer.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 // The L2 norm of all gradients together, computed in fp32 per tensor (multi-tensor kernels where
 // the dtype allows) and combined in fp64, with ONE host synchronisation. When max_norm > 0 and
@@ -19,4 +19,4 @@ double clip_grad_norm(const std::vector<torch::Tensor>& grads, double max_norm);
 // The same over each parameter's .grad() (parameters without a gradient are ignored).
 double clip_grad_norm(const NamedParams& params, double max_norm);
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

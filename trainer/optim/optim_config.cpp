@@ -1,6 +1,6 @@
 #include "trainer/optim/optim_config.h"
 
-namespace ankh::trainer {
+namespace ankh::optim {
 
 using core::Bounds;
 
@@ -41,4 +41,4 @@ void OptimConfig::validate(core::IssueList& issues) const {
   }
 }
 
-}  // namespace ankh::trainer
+}  // namespace ankh::optim

@@ -7,7 +7,7 @@
 #include "core/config_fields.h"
 #include "core/error.h"
 
-namespace ankh::trainer {
+namespace ankh::optim {
 
 struct OptimConfig {
   std::string name = "adafactor";        // adafactor | adamw
@@ -35,4 +35,4 @@ struct OptimConfig {
   void validate(core::IssueList& issues) const;
 };
 
-}  // namespace ankh::trainer
+}  // namespace ankh::optim

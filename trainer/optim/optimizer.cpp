@@ -4,7 +4,7 @@
 #include "trainer/optim/adafactor.h"
 #include "trainer/optim/adamw.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimConfig& config, NamedParams params) {
   if (config.name == "adamw") return std::make_unique<AdamW>(config, std::move(params));
@@ -37,4 +37,4 @@ int64_t estimate_state_bytes(const OptimConfig& config, const std::vector<std::v
   return elements * kFloat + kFloat * 2;  // + the step counter
 }
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

@@ -12,7 +12,7 @@
 
 #include "trainer/optim/optim_config.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 // Parameters under their Hugging Face T5 names ("shared.weight",
 // "encoder.block.0.layer.0.layer_norm.weight", "lm_head.weight", ...). The names key the optimizer
@@ -64,4 +64,4 @@ bool exempt_from_weight_decay(const std::string& name, const torch::Tensor& para
 // rows + columns for matrices, one buffer for vectors, plus the momentum when adafactor_beta1 > 0.
 int64_t estimate_state_bytes(const OptimConfig& config, const std::vector<std::vector<int64_t>>& shapes);
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 void validate_schedule(const OptimConfig& config, int64_t max_steps, core::IssueList& issues) {
   const bool decays = config.schedule == "linear" || config.schedule == "cosine";
@@ -54,4 +54,4 @@ double LrSchedule::lr(int64_t step) const {
   return peak_;  // unreachable
 }
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "trainer/optim/optim_config.h"
 
-namespace ankh::trainer::optim {
+namespace ankh::optim {
 
 class LrSchedule {
  public:
@@ -35,4 +35,4 @@ class LrSchedule {
 // warmup_steps < train.max_steps.
 void validate_schedule(const OptimConfig& config, int64_t max_steps, core::IssueList& issues);
 
-}  // namespace ankh::trainer::optim
+}  // namespace ankh::optim

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace ankh::trainer::optim::detail {
+namespace ankh::optim::detail {
 
 void check_params(const char* kind, const NamedParams& params) {
   const std::string where = std::string("optimizer ") + kind;
@@ -92,4 +92,4 @@ void load_named_state(const char* kind, const NamedTensors& expected, const Name
   for (const auto& [name, t] : expected) t.copy_(*by_name.at(name));
 }
 
-}  // namespace ankh::trainer::optim::detail
+}  // namespace ankh::optim::detail

@@ -8,7 +8,7 @@
 
 #include "trainer/optim/optimizer.h"
 
-namespace ankh::trainer::optim::detail {
+namespace ankh::optim::detail {
 
 // Throws core::Error for an empty list, a duplicate name, an undefined or non-floating tensor.
 void check_params(const char* kind, const NamedParams& params);
@@ -40,4 +40,4 @@ torch::Tensor step_tensor(int64_t step);
 // core::CheckpointError listing every one of them, and nothing has been copied.
 void load_named_state(const char* kind, const NamedTensors& expected, const NamedTensors& given);
 
-}  // namespace ankh::trainer::optim::detail
+}  // namespace ankh::optim::detail

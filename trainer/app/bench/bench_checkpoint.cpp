@@ -1,0 +1,251 @@
+// `ankh bench checkpoint [--config FILE]`: checkpoint save and load GB/s for a model-sized set
+// of tensors (the config's parameters under their Hugging Face names plus optimizer state of the
+// configured optimizer, built from shapes alone), next to a raw sequential write and read of the
+// same number of bytes in the same run and directory. Reads start from a cold page cache
+// (posix_fadvise DONTNEED on the fsynced files) when the file system honours it, and go into
+// freshly allocated memory, as any loader's must. With --device cuda the tensors live on the GPU,
+// so the stall measured is the device-to-host copy.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include <torch/cuda.h>
+
+#include "checkpoints/checkpoint_dir.h"
+#include "checkpoints/t5_layout.h"
+#include "core/error.h"
+#include "core/strings.h"
+#include "core/timer.h"
+#include "trainer/app/bench/benchmark.h"
+#include "trainer/run_config.h"
+
+namespace ankh::bench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Options {
+  std::string config = "configs/ankh-small.yaml";
+  std::string dir;  // default: the system temp directory
+  int repeat = 3;
+  std::string device = "cpu";
+};
+
+// The Hugging Face T5 config of a model config (only what t5_layout reads).
+nlohmann::json t5_dims(const model::ModelConfig& m) {
+  return {{"vocab_size", m.vocab_size},     {"d_model", m.d_model},
+          {"d_kv", m.d_kv},                 {"d_ff", m.d_ff},
+          {"num_heads", m.num_heads},       {"num_layers", m.encoder_layers},
+          {"num_decoder_layers", m.decoder_layers}, {"relative_attention_num_buckets", m.relative_buckets},
+          {"feed_forward_proj", m.activation},       {"tie_word_embeddings", m.tie_embeddings}};
+}
+
+struct Workload {
+  checkpoints::NamedTensors model, optimizer;
+  int64_t parameters = 0;
+  uint64_t model_bytes = 0, optimizer_bytes = 0;
+};
+
+Workload make_workload(const trainer::RunConfig& config, const torch::Device& device) {
+  Workload w;
+  torch::manual_seed(1);
+  const auto layout = checkpoints::t5_layout(t5_dims(config.model), /*encoder_only=*/false);
+  for (const auto& [name, shape] : layout.required) {
+    torch::Tensor p = torch::randn(shape, torch::TensorOptions().device(device));
+    w.parameters += p.numel();
+    w.model_bytes += static_cast<uint64_t>(p.nbytes());
+    // Adafactor keeps factored second moments (row and column means) for matrices and a full one
+    // for vectors; AdamW keeps two full-size moments.
+    if (config.optim.name == "adamw") {
+      w.optimizer[name + ".exp_avg"] = torch::zeros_like(p);
+      w.optimizer[name + ".exp_avg_sq"] = torch::zeros_like(p);
+    } else if (p.dim() == 2) {
+      w.optimizer[name + ".row"] = torch::rand({shape[0]}, torch::TensorOptions().device(device));
+      w.optimizer[name + ".col"] = torch::rand({shape[1]}, torch::TensorOptions().device(device));
+    } else {
+      w.optimizer[name + ".v"] = torch::rand(shape, torch::TensorOptions().device(device));
+    }
+    w.model[name] = std::move(p);
+  }
+  for (const auto& [name, t] : w.optimizer) w.optimizer_bytes += static_cast<uint64_t>(t.nbytes());
+  return w;
+}
+
+void evict(const fs::path& path) {  // drop the (clean, fsynced) file from the page cache
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  ::close(fd);
+}
+
+void evict_tree(const fs::path& dir) {
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) evict(e.path());
+}
+
+int open_or_throw(const fs::path& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  if (fd < 0) throw core::IoError(std::string("cannot open: ") + std::strerror(errno), path.string());
+  return fd;
+}
+
+constexpr std::size_t kChunk = std::size_t{64} << 20;
+
+// Stops the compiler from dropping a copy into memory that is freed right after.
+void keep(const void* p) { asm volatile("" : : "r"(p) : "memory"); }
+
+double raw_write(const fs::path& path, const std::vector<char>& bytes) {
+  core::Stopwatch sw;
+  const int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC);
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, std::min(kChunk, bytes.size() - done));
+    if (n <= 0) throw core::IoError(std::string("write failed: ") + std::strerror(errno), path.string());
+    done += static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  return sw.seconds();
+}
+
+// Reads into fresh (not yet faulted-in) memory, like a loader's new tensors.
+double raw_read(const fs::path& path, std::size_t size) {
+  core::Stopwatch sw;
+  std::unique_ptr<char[]> bytes(new char[size]);
+  const int fd = open_or_throw(path, O_RDONLY);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  for (std::size_t done = 0; done < size;) {
+    const ssize_t n = ::read(fd, bytes.get() + done, std::min(kChunk, size - done));
+    if (n <= 0) throw core::IoError(std::string("read failed: ") + std::strerror(errno), path.string());
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return sw.seconds();
+}
+
+// The alternative to pread: map the file and copy out of the mapping.
+double raw_mmap_read(const fs::path& path, std::size_t size) {
+  core::Stopwatch sw;
+  std::unique_ptr<char[]> bytes(new char[size]);
+  const int fd = open_or_throw(path, O_RDONLY);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED) throw core::IoError(std::string("mmap failed: ") + std::strerror(errno), path.string());
+  ::madvise(map, size, MADV_SEQUENTIAL);
+  std::memcpy(bytes.get(), map, size);
+  keep(bytes.get());
+  ::munmap(map, size);
+  return sw.seconds();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int run(const Options& opts) {
+  if (opts.repeat < 1) throw core::UsageError("--repeat must be at least 1", "ankh bench checkpoint");
+  const trainer::RunConfig config = trainer::load_run_config(opts.config, {});
+  if (opts.device != "cpu" && opts.device != "cuda") throw core::UsageError("--device must be cpu or cuda", "ankh bench checkpoint");
+  if (opts.device == "cuda" && !torch::cuda::is_available())
+    throw core::UsageError("--device cuda: no CUDA device available to this build", "ankh bench checkpoint");
+  const Workload w = make_workload(config, torch::Device(opts.device));
+  const uint64_t total = w.model_bytes + w.optimizer_bytes;
+
+  const fs::path base = opts.dir.empty() ? fs::temp_directory_path() : fs::path(opts.dir);
+  const fs::path scratch = base / ("ankh-bench-checkpoint-" + std::to_string(::getpid()));
+  fs::create_directories(scratch);
+  struct Cleanup {
+    fs::path p;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(p, ec);
+    }
+  } cleanup{scratch};
+
+  std::printf("checkpoint benchmark: %s, %s parameters on %s + %s optimizer state (%s), %s in %s, median of %d\n",
+              opts.config.c_str(), core::format_count(w.parameters).c_str(), opts.device.c_str(), config.optim.name.c_str(),
+              core::format_bytes(static_cast<double>(w.optimizer_bytes)).c_str(), core::format_bytes(static_cast<double>(total)).c_str(),
+              scratch.string().c_str(), opts.repeat);
+
+  // The raw baseline moves exactly as many bytes as the checkpoint's two tensor files.
+  std::vector<char> buffer(total);
+  for (std::size_t i = 0; i < buffer.size(); i += 4096) buffer[i] = static_cast<char>(i / 4096);
+  const fs::path raw_file = scratch / "raw.bin";
+  const fs::path run_dir = scratch / "run";
+  std::vector<double> t_raw_write, t_raw_read, t_mmap_read, t_save, t_stall, t_files, t_load;
+  uint64_t saved_bytes = 0;
+  for (int r = 0; r < opts.repeat; ++r) {
+    t_raw_write.push_back(raw_write(raw_file, buffer));
+    evict(raw_file);
+    t_raw_read.push_back(raw_read(raw_file, buffer.size()));
+    evict(raw_file);
+    t_mmap_read.push_back(raw_mmap_read(raw_file, buffer.size()));
+    fs::remove(raw_file);
+
+    core::Stopwatch sw;
+    auto writer = checkpoints::CheckpointWriter::begin(run_dir, r + 1);
+    writer.write_tensors("model.safetensors", w.model);
+    writer.write_tensors("optimizer.safetensors", w.optimizer);
+    writer.write_json("state.json", {{"step", r + 1}});
+    writer.write_text("config.yaml", trainer::to_yaml(config));
+    const fs::path dir = writer.commit();
+    t_save.push_back(sw.seconds());
+    t_stall.push_back(writer.stats().snapshot_s);
+    t_files.push_back(writer.stats().write_s);
+    saved_bytes = writer.stats().bytes;
+
+    evict_tree(dir);
+    sw.reset();
+    const auto reader = checkpoints::CheckpointReader::open(dir);
+    const auto model = reader.load_tensors("model.safetensors");
+    const auto optimizer = reader.load_tensors("optimizer.safetensors");
+    const auto state = reader.read_json("state.json");
+    t_load.push_back(sw.seconds());
+    if (model.size() != w.model.size() || optimizer.size() != w.optimizer.size())
+      throw core::TrainingError("benchmark checkpoint lost tensors", dir.string());
+    fs::remove_all(dir);
+  }
+
+  const double gb = static_cast<double>(total) / 1e9;
+  const double raw_w = gb / median(t_raw_write), save = gb / median(t_save);
+  const double raw_r = gb / median(t_raw_read), mmap_r = gb / median(t_mmap_read), load = gb / median(t_load);
+  std::printf("\n%-38s %8s %8s\n", "", "GB/s", "vs raw");
+  std::printf("%-38s %8.2f %8.2f\n", "raw sequential write + fsync", raw_w, 1.0);
+  std::printf("%-38s %8.2f %8.2f\n", "checkpoint save (commit included)", save, save / raw_w);
+  const double files = gb / median(t_files);
+  std::printf("%-38s %8.2f %8.2f\n", "  of which file writing (background)", files, files / raw_w);
+  std::printf("%-38s %8.2f %8.2f\n", "raw sequential read (cold)", raw_r, 1.0);
+  std::printf("%-38s %8.2f %8.2f\n", "raw mmap + memcpy (cold)", mmap_r, mmap_r / raw_r);
+  std::printf("%-38s %8.2f %8.2f\n", "checkpoint load + XXH64 (cold)", load, load / raw_r);
+  std::printf("\ntraining stalls %.3f s per save (copy from %s to CPU memory), %.0f%% of the %.3f s save; files %s\n",
+              median(t_stall), opts.device.c_str(),
+              100.0 * median(t_stall) / median(t_save), median(t_save), core::format_bytes(static_cast<double>(saved_bytes)).c_str());
+  std::printf("\n| config | device | bytes | raw write GB/s | save GB/s | save/raw | stall s | raw read GB/s | load GB/s | load/raw |\n");
+  std::printf("| %s | %s | %s | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f | %.2f |\n", fs::path(opts.config).stem().string().c_str(),
+              opts.device.c_str(), core::format_bytes(static_cast<double>(total)).c_str(), raw_w, save, save / raw_w, median(t_stall),
+              raw_r, load, load / raw_r);
+  return 0;
+}
+
+}  // namespace
+
+cli::Action setup_checkpoint(CLI::App& sub) {
+  auto opts = std::make_shared<Options>();
+  sub.add_option("--config", opts->config, "run config whose model (and optimizer) sizes the tensors")->capture_default_str();
+  sub.add_option("--dir", opts->dir, "directory (file system) to benchmark; default: the system temp directory");
+  sub.add_option("--repeat", opts->repeat, "repetitions; the median is reported")->capture_default_str();
+  sub.add_option("--device", opts->device, "where the tensors live: cpu or cuda (the stall is then the device-to-host copy)")
+      ->capture_default_str();
+  return [opts]() { return run(*opts); };
+}
+
+}  // namespace ankh::bench

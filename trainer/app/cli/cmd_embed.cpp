@@ -1,0 +1,84 @@
+// `ankh embed SOURCE --fasta FILE --output FILE.h5 [--per-residue] ...`: encoder embeddings per
+// protein (mean over residues, </s> excluded) and optionally per residue, in an HDF5 file that
+// keeps the FASTA ids and order (docs/cli.md, docs/formats.md "Embeddings file").
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "trainer/app/cli/command.h"
+#include "trainer/weights/embedder.h"
+
+namespace ankh::cli {
+
+namespace {
+torch::Device parse_device(const std::string& name) {
+  const bool cuda = torch::cuda::is_available();
+  if (name == "cpu" || (name == "auto" && !cuda)) return torch::kCPU;
+  if (!cuda) throw core::UsageError("CUDA is not available (CPU-only build, or no GPU visible)", "--device cuda", "use --device cpu");
+  return torch::Device(torch::kCUDA, 0);
+}
+}  // namespace
+
+Action setup_embed(CLI::App& sub) {
+  struct Options {
+    std::string source, fasta, output, dtype = "fp32", device = "auto", on_invalid = "error";
+    bool per_residue = false, overwrite = false, no_progress = false;
+    int64_t batch_tokens = 16384, max_length = 0;
+    int threads = 0;
+  };
+  auto o = std::make_shared<Options>();
+  sub.add_option("source", o->source,
+                 "model: a checkpoint directory, a run directory (its newest committed checkpoint) or a Hugging Face "
+                 "directory (ankh export output, or an Ankh download with model.safetensors)")
+      ->required();
+  sub.add_option("--fasta,-f", o->fasta, "proteins to embed (FASTA, plain or gzip)")->required();
+  sub.add_option("--output,-o", o->output, "HDF5 file to create (written under a temporary name, then renamed)")->required();
+  sub.add_flag("--per-residue", o->per_residue, "also store every residue's encoder state (/residues, /offsets)");
+  sub.add_option("--batch-tokens", o->batch_tokens, "padded tokens per batch (proteins x (longest + 1)); a longer protein runs alone")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--max-length", o->max_length,
+                 "residues embedded per protein, 0 for all; longer proteins are truncated to their first N residues "
+                 "(counted and warned about; /fasta_lengths keeps the full length)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_option("--dtype", o->dtype, "compute dtype: fp32, or bf16 (weights cast; output stays float32)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  sub.add_option("--device", o->device, "auto (cuda when available), cpu or cuda")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  sub.add_option("--on-invalid", o->on_invalid,
+                 "characters outside the vocabulary: error (stop, naming file and line), unk (embed <unk>), skip (drop the record)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"error", "unk", "skip"}));
+  sub.add_option("--threads", o->threads, "CPU threads for the model (0: LibTorch's default)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  sub.add_flag("--overwrite", o->overwrite, "replace an existing output file (only once the new one is complete)");
+  sub.add_flag("--no-progress", o->no_progress, "no progress bar or periodic progress lines");
+  return [o]() {
+    weights::EmbedOptions options;
+    options.source = o->source;
+    options.fasta = o->fasta;
+    options.output = o->output;
+    options.batch.per_residue = o->per_residue;
+    options.batch.batch_tokens = o->batch_tokens;
+    options.batch.progress = !o->no_progress;
+    options.max_length = o->max_length;
+    options.dtype = o->dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+    options.device = parse_device(o->device);
+    options.on_invalid = data::parse_invalid_policy(o->on_invalid);
+    options.overwrite = o->overwrite;
+    if (o->threads > 0) torch::set_num_threads(o->threads);
+    const auto r = weights::embed_fasta(options);
+    spdlog::info("embed: {} proteins, {} residues, d_model {} ({}) -> {} in {} ({:.0f} residues/s){}", core::format_count(r.proteins),
+                 core::format_count(r.residues), r.d_model, options.device.str(), o->output, core::format_duration(r.seconds),
+                 static_cast<double>(r.residues) / std::max(r.seconds, 1e-9),
+                 r.truncated > 0 ? ", " + std::to_string(r.truncated) + " truncated" : std::string());
+    return 0;
+  };
+}
+
+}  // namespace ankh::cli

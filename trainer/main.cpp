@@ -1,4 +1,0 @@
-// The `ankh` executable: everything happens in the subcommands (trainer/cli/).
-#include "trainer/cli/command.h"
-
-int main(int argc, char** argv) { return ankh::cli::run_main(argc, argv); }

@@ -1,0 +1,46 @@
+#include "trainer/parallel/make_communicator.h"
+
+#include <spdlog/spdlog.h>
+
+#include "ankh/build_config.h"
+#include "core/error.h"
+#include "trainer/parallel/mpi_communicator.h"
+#include "trainer/parallel/nccl_communicator.h"
+
+namespace ankh::parallel {
+
+bool nccl_available() { return ANKH_WITH_NCCL != 0; }
+
+std::unique_ptr<Communicator> make_communicator(const DistConfig& config, const MpiSession& session,
+                                                torch::Device device) {
+  WatchdogOptions watchdog;
+  watchdog.timeout_s = config.timeout_s;
+  std::string backend = config.backend;
+  if (backend == "auto") backend = device.is_cuda() && nccl_available() ? "nccl" : "mpi";
+
+  std::unique_ptr<Communicator> comm;
+  if (backend == "nccl") {
+    if (!nccl_available())
+      throw core::DistError("this ankh was built without NCCL", "dist.backend=nccl",
+                            "rebuild with NCCL and the CUDA runtime installed (cmake -DANKH_WITH_NCCL=ON), or use "
+                            "dist.backend=mpi");
+    if (!device.is_cuda())
+      throw core::DistError("NCCL needs a CUDA device, but this rank runs on " + device.str(), "dist.backend=nccl",
+                            "use dist.backend=auto or mpi on CPU-only hosts");
+#if ANKH_WITH_NCCL
+    comm = std::make_unique<NcclCommunicator>(session, device, watchdog);
+#endif
+  } else if (backend == "mpi") {
+    if (!device.is_cpu())
+      throw core::DistError("the MPI communicator reduces CPU tensors, but this rank runs on " + device.str(),
+                            "dist.backend=mpi", "use dist.backend=auto or nccl on GPUs");
+    comm = std::make_unique<MpiCommunicator>(session.world(), watchdog);
+  } else {
+    throw core::DistError("unknown backend '" + config.backend + "'", "dist.backend", "auto, nccl or mpi");
+  }
+  spdlog::info("communicator: {} over {} rank(s) on {} (watchdog {} s)", comm->name(), comm->size(), device.str(),
+               config.timeout_s);
+  return comm;
+}
+
+}  // namespace ankh::parallel
