@@ -200,10 +200,10 @@ std::optional<CheckpointReader> find_latest_committed(const fs::path& run_dir, V
   return std::nullopt;
 }
 
-std::optional<CheckpointReader> resolve_resume(const fs::path& run_dir, const std::string& resume) {
-  if (resume == "none") return std::nullopt;
-  if (resume == "auto") return find_latest_committed(run_dir);
-  const fs::path path(resume);
+std::optional<CheckpointReader> resolve_resume(const fs::path& run_dir, const ResumeFrom& resume) {
+  if (resume.mode == ResumeFrom::Mode::None) return std::nullopt;
+  if (resume.mode == ResumeFrom::Mode::Auto) return find_latest_committed(run_dir);
+  const fs::path& path = resume.path;
   if (fs::exists(path / kCommitMarker) || parse_checkpoint_name(path.filename().string())) return CheckpointReader::open(path);
   if (fs::is_directory(checkpoints_dir(path))) {
     if (auto latest = find_latest_committed(path)) return latest;

@@ -1,4 +1,4 @@
-// Checkpoint directories and their commit protocol (DESIGN.md, "Checkpoints"):
+// Checkpoint directories and their commit protocol (docs/architecture.md, "Checkpoints"):
 //
 //   RUN/checkpoints/step-00001000.tmp/   written here: model.safetensors, optimizer.safetensors,
 //                                        state.json, config.yaml (each fsynced) ...
@@ -33,6 +33,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoints/checkpoint_config.h"
 #include "checkpoints/safetensors.h"
 
 namespace ankh::checkpoints {
@@ -150,10 +151,10 @@ std::vector<CheckpointEntry> list_checkpoints(const std::filesystem::path& run_d
 std::optional<CheckpointReader> find_latest_committed(const std::filesystem::path& run_dir, Verify verify = Verify::kSizes,
                                                       const std::function<void(const CheckpointReader&)>& load = {});
 
-// `checkpoint.resume`: "none" -> nullopt; "auto" -> find_latest_committed(run_dir) (nullopt when
-// the run has none); otherwise a checkpoint directory, or a run directory whose newest committed
+// `checkpoint.resume`: none -> nullopt; auto -> find_latest_committed(run_dir) (nullopt when the
+// run has none); a path: a checkpoint directory, or a run directory whose newest committed
 // checkpoint is taken (CheckpointError when there is nothing to resume from there).
-std::optional<CheckpointReader> resolve_resume(const std::filesystem::path& run_dir, const std::string& resume);
+std::optional<CheckpointReader> resolve_resume(const std::filesystem::path& run_dir, const ResumeFrom& resume);
 
 // Keeps the newest `keep_last` valid checkpoints plus those whose step is a multiple of
 // `keep_every` (0: none), and deletes the other valid ones (renamed away first, so a crash midway

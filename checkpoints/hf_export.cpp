@@ -14,11 +14,10 @@ namespace ankh::checkpoints {
 namespace fs = std::filesystem;
 using core::CheckpointError;
 
-torch::ScalarType parse_export_dtype(const std::string& name) {
-  if (name == "fp32") return torch::kFloat32;
-  if (name == "bf16") return torch::kBFloat16;
-  if (name == "fp16") return torch::kFloat16;
-  throw core::UsageError("unknown dtype '" + name + "'", "--dtype", "fp32, bf16 or fp16");
+const core::Choices<torch::ScalarType>& export_dtypes() {
+  static const core::Choices<torch::ScalarType> table{
+      {torch::kFloat32, "fp32"}, {torch::kBFloat16, "bf16"}, {torch::kFloat16, "fp16"}};
+  return table;
 }
 
 namespace {

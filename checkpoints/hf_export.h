@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 
+#include "core/choices.h"
 #include "checkpoints/hf_tokenizer.h"
 #include "checkpoints/safetensors.h"
 
@@ -36,8 +37,8 @@ struct HfExportOptions {
   bool overwrite = false;                     // replace an existing DIR (only once the new one is complete)
 };
 
-// "fp32" | "bf16" | "fp16" -> dtype; UsageError naming the flag otherwise.
-torch::ScalarType parse_export_dtype(const std::string& name);
+// The dtypes an export may write: fp32 | bf16 | fp16 (`ankh export --dtype`).
+const core::Choices<torch::ScalarType>& export_dtypes();
 
 // Writes the directory. `tensors` carry Hugging Face names; they are checked against the T5
 // layout of `t5_config` first (CheckpointError listing every missing, unexpected and mis-shaped

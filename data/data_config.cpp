@@ -16,9 +16,16 @@ void DataConfig::visit(core::FieldVisitor& v) {
 
 void DataConfig::validate(core::IssueList& issues) const {}
 
+const core::Choices<ObjectiveKind>& objective_kinds() {
+  static const core::Choices<ObjectiveKind> table{{ObjectiveKind::Ankh, "ankh"},
+                                                  {ObjectiveKind::T5Span, "t5_span"},
+                                                  {ObjectiveKind::FullReconstruction, "full_reconstruction"}};
+  return table;
+}
+
 void ObjectiveConfig::visit(core::FieldVisitor& v) {
   v.section("objective", "pre-training objective");
-  v.choice("kind", kind, {"ankh", "t5_span", "full_reconstruction"},
+  core::choice(v, "kind", kind, objective_kinds(),
            "ankh: 1-gram partial demasking; t5_span: T5 span corruption; full_reconstruction: ProtT5-style");
   v.field("mask_prob", mask_prob, Bounds::open(0, 1), "fraction of residues masked (t5_span: noise density)");
   v.field("mean_span_length", mean_span_length, Bounds::at_least(1), "mean masked span length (t5_span only)");

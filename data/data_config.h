@@ -5,10 +5,16 @@
 #include <cstdint>
 #include <string>
 
+#include "core/choices.h"
 #include "core/config_fields.h"
 #include "core/error.h"
 
 namespace ankh::data {
+
+// The pre-training objective (docs/architecture.md, "Objectives").
+enum class ObjectiveKind { Ankh, T5Span, FullReconstruction };
+const core::Choices<ObjectiveKind>& objective_kinds();  // ankh | t5_span | full_reconstruction
+inline const char* name_of(ObjectiveKind k) { return objective_kinds().name(k); }
 
 struct DataConfig {
   std::string dataset;         // dataset directory written by `ankh preprocess`
@@ -21,7 +27,7 @@ struct DataConfig {
 };
 
 struct ObjectiveConfig {
-  std::string kind = "ankh";       // ankh | t5_span | full_reconstruction
+  ObjectiveKind kind = ObjectiveKind::Ankh;
   double mask_prob = 0.2;          // fraction of residues masked (t5_span: noise density)
   double mean_span_length = 3.0;   // t5_span only
 

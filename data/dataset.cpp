@@ -110,8 +110,8 @@ void Dataset::open_shard(Shard& shard) {
       shard.corrupt("format_version attribute missing or not " + std::to_string(shard::kFormatVersion));
     if (!h5::read_attribute(file, "vocabulary", text) || text != kVocabularyName)
       shard.corrupt("vocabulary attribute is '" + text + "', expected '" + kVocabularyName + "'");
-    if (!h5::read_attribute(file, "split", text) || text != split_name(info.split))
-      shard.corrupt("split attribute is '" + text + "', the manifest says '" + split_name(info.split) + "'");
+    if (!h5::read_attribute(file, "split", text) || text != name_of(info.split))
+      shard.corrupt("split attribute is '" + text + "', the manifest says '" + name_of(info.split) + "'");
 
     // Opens a 1-D dataset and checks its length and element type; returns its file address
     // when it has to be contiguous (mappable).
@@ -183,7 +183,7 @@ void Dataset::verify_tokens() const {
 const Dataset::Shard& Dataset::locate(Split split, int64_t i, int64_t& local) const {
   const int k = index(split);
   if (i < 0 || i >= totals_[k].sequences)
-    throw core::UsageError("sequence index " + std::to_string(i) + " out of range: the " + split_name(split) +
+    throw core::UsageError("sequence index " + std::to_string(i) + " out of range: the " + name_of(split) +
                            " split has " + core::format_count(totals_[k].sequences) + " sequences");
   const auto& starts = starts_[k];
   const auto it = std::upper_bound(starts.begin(), starts.end(), i);

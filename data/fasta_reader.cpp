@@ -82,20 +82,10 @@ std::string show_char(unsigned char c) {
 
 }  // namespace
 
-InvalidPolicy parse_invalid_policy(std::string_view name) {
-  if (name == "error") return InvalidPolicy::Error;
-  if (name == "unk") return InvalidPolicy::Unk;
-  if (name == "skip") return InvalidPolicy::Skip;
-  throw core::UsageError("unknown --on-invalid policy '" + std::string(name) + "'", "", "use error, unk or skip");
-}
-
-const char* policy_name(InvalidPolicy policy) {
-  switch (policy) {
-    case InvalidPolicy::Error: return "error";
-    case InvalidPolicy::Unk: return "unk";
-    case InvalidPolicy::Skip: return "skip";
-  }
-  return "?";
+const core::Choices<InvalidPolicy>& invalid_policies() {
+  static const core::Choices<InvalidPolicy> table{
+      {InvalidPolicy::Error, "error"}, {InvalidPolicy::Unk, "unk"}, {InvalidPolicy::Skip, "skip"}};
+  return table;
 }
 
 FastaReader::FastaReader(std::unique_ptr<InputStream> in, InvalidPolicy policy, std::size_t buffer_bytes)

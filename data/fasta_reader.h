@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/choices.h"
 #include "data/input_stream.h"
 #include "data/manifest.h"
 
@@ -19,8 +20,8 @@ enum class InvalidPolicy {
   Unk,    // store the character as <unk>
   Skip,   // drop the whole record
 };
-InvalidPolicy parse_invalid_policy(std::string_view name);  // UsageError on an unknown name
-const char* policy_name(InvalidPolicy policy);
+const core::Choices<InvalidPolicy>& invalid_policies();  // error | unk | skip (--on-invalid)
+inline const char* name_of(InvalidPolicy p) { return invalid_policies().name(p); }
 
 // One record, valid until the next call to FastaReader::next.
 struct FastaRecord {

@@ -1,7 +1,7 @@
 // A seeded pseudo-random permutation of [0, n), computed per index in O(1) time and memory:
 // a balanced Feistel network on the smallest even-bit power of two >= n, with cycle walking
 // (re-encrypting until the value falls inside [0, n); fewer than 4 rounds trips on average).
-// This is the per-epoch sample order of DESIGN.md: no table of n indices, any position of any
+// This is the per-epoch sample order of docs/architecture.md: no table of n indices, any position of any
 // epoch is available at once (resume, any rank).
 #pragma once
 

@@ -1,4 +1,4 @@
-// The global sample order of DESIGN.md, identical on every rank:
+// The global sample order (docs/architecture.md), identical on every rank:
 //   1. per epoch, a seeded Feistel permutation of the split's sequences (feistel.h);
 //   2. each sample cropped to data.max_length - 1 residues at an offset drawn from
 //      (seed, epoch, sequence index);

@@ -57,7 +57,7 @@ OrderOptions order_options(const LoaderOptions& o) {
 
 std::shared_ptr<const Dataset> non_empty(std::shared_ptr<const Dataset> dataset, Split split) {
   if (dataset->size(split) == 0)
-    throw core::InputError(std::string("the ") + split_name(split) + " split of the dataset is empty",
+    throw core::InputError(std::string("the ") + name_of(split) + " split of the dataset is empty",
                            dataset->dir().string(),
                            split == Split::Valid ? "preprocess with a larger --valid-fraction (or set train.eval_every=0)"
                                                  : "preprocess more sequences");

@@ -50,7 +50,7 @@ std::string Manifest::to_yaml() const {
   out << YAML::Key << "totals" << YAML::Value << YAML::BeginMap;
   for (Split split : {Split::Train, Split::Valid}) {
     const SplitTotals t = totals(split);
-    out << YAML::Key << split_name(split) << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "sequences"
+    out << YAML::Key << name_of(split) << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "sequences"
         << YAML::Value << t.sequences << YAML::Key << "residues" << YAML::Value << t.residues << YAML::Key << "shards"
         << YAML::Value << t.shards << YAML::EndMap;
   }
@@ -59,7 +59,7 @@ std::string Manifest::to_yaml() const {
   for (const auto& s : shards) {
     out << YAML::Flow << YAML::BeginMap;
     out << YAML::Key << "file" << YAML::Value << s.file;
-    out << YAML::Key << "split" << YAML::Value << split_name(s.split);
+    out << YAML::Key << "split" << YAML::Value << name_of(s.split);
     out << YAML::Key << "sequences" << YAML::Value << s.sequences;
     out << YAML::Key << "residues" << YAML::Value << s.residues;
     out << YAML::Key << "tokens_crc32" << YAML::Value << s.tokens_crc32;
@@ -149,8 +149,9 @@ Manifest Manifest::parse(const std::string& text, const std::string& where) {
     ShardInfo info;
     info.file = r.get<std::string>(s, "file", "shards[].");
     const std::string split = r.get<std::string>(s, "split", "shards[].");
-    if (split != "train" && split != "valid") r.fail("shard " + info.file + " has unknown split '" + split + "'");
-    info.split = split == "train" ? Split::Train : Split::Valid;
+    const auto parsed = splits().parse(split);
+    if (!parsed) r.fail("shard " + info.file + " has unknown split '" + split + "'");
+    info.split = parsed.value_or(Split::Train);
     info.sequences = r.get<int64_t>(s, "sequences", "shards[].");
     info.residues = r.get<int64_t>(s, "residues", "shards[].");
     info.tokens_crc32 = r.get<uint32_t>(s, "tokens_crc32", "shards[].");

@@ -248,7 +248,7 @@ PreprocessResult preprocess(const PreprocessOptions& o) {
   m.format_version = shard::kFormatVersion;
   m.vocabulary = kVocabularyName;
   m.created_by = std::string("ankh ") + ANKH_VERSION;
-  m.on_invalid = policy_name(o.on_invalid);
+  m.on_invalid = name_of(o.on_invalid);
   m.valid_fraction = o.valid_fraction;
 
   std::unique_ptr<core::Progress> progress;

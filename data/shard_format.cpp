@@ -10,7 +10,7 @@ namespace ankh::data::shard {
 std::string file_name(Split split, int64_t number) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "-%05lld.h5", static_cast<long long>(number));
-  return split_name(split) + std::string(buf);
+  return name_of(split) + std::string(buf);
 }
 
 uint32_t crc32(uint32_t crc, const void* data, uint64_t size) {

@@ -125,7 +125,7 @@ ShardInfo write_shard(const fs::path& dir, int64_t number, const ShardBuffer& sh
     h5::write_attribute(file, "format", std::string(shard::kFormatName));
     h5::write_attribute(file, "format_version", shard::kFormatVersion);
     h5::write_attribute(file, "vocabulary", std::string(kVocabularyName));
-    h5::write_attribute(file, "split", std::string(split_name(shard.split())));
+    h5::write_attribute(file, "split", std::string(name_of(shard.split())));
 
     h5::Handle tokens = create_1d(file, shard::kTokens, H5T_STD_U8LE, shard.tokens().size());
     if (!tokens.valid() || H5Dwrite(tokens, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.tokens().data()) < 0)

@@ -2,16 +2,13 @@
 // id at preprocessing time (so adding input files never moves a sequence across the split).
 #pragma once
 
-#include <string>
-#include <string_view>
+#include "core/choices.h"
 
 namespace ankh::data {
 
 enum class Split { Train, Valid };
 
-inline const char* split_name(Split s) { return s == Split::Train ? "train" : "valid"; }
-
-// "train" / "valid"; UsageError otherwise (names the accepted values).
-Split parse_split(std::string_view name);
+const core::Choices<Split>& splits();  // train | valid
+inline const char* name_of(Split s) { return splits().name(s); }
 
 }  // namespace ankh::data

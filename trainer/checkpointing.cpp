@@ -93,7 +93,7 @@ LoadedCheckpoint read_checkpoint(const checkpoints::CheckpointReader& reader) {
 std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim::Optimizer& optimizer) const {
   std::optional<LoadedCheckpoint> loaded;
   const auto read = [&](const checkpoints::CheckpointReader& reader) { loaded = read_checkpoint(reader); };
-  if (config_.checkpoint.resume == "auto") {
+  if (config_.checkpoint.resume.mode == checkpoints::ResumeFrom::Mode::Auto) {
     // A checkpoint whose files fail their checksums while being read is passed over.
     checkpoints::find_latest_committed(run_dir_, checkpoints::Verify::kSizes, read);
   } else if (auto reader = checkpoints::resolve_resume(run_dir_, config_.checkpoint.resume)) {

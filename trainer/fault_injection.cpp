@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.h"
+#include "core/choices.h"
 #include "core/strings.h"
 
 namespace ankh::trainer {
@@ -16,13 +17,13 @@ FaultInjection FaultInjection::from_environment() {
   const char* text = std::getenv("ANKH_INJECT_FAULT");
   if (!text || !*text) return f;
   const auto parts = core::split(text, '@');
-  const std::string& kind = parts[0];
-  if (kind == "throw") f.kind_ = FaultKind::Throw;
-  else if (kind == "hang") f.kind_ = FaultKind::Hang;
-  else if (kind == "crash_before_commit") f.kind_ = FaultKind::CrashBeforeCommit;
-  else
-    throw core::UsageError("unknown fault kind '" + kind + "'", "ANKH_INJECT_FAULT",
-                           "throw, hang or crash_before_commit, e.g. throw@step=5@rank=1");
+  static const core::Choices<FaultKind> kinds{
+      {FaultKind::Throw, "throw"}, {FaultKind::Hang, "hang"}, {FaultKind::CrashBeforeCommit, "crash_before_commit"}};
+  const auto kind = kinds.parse(parts[0]);
+  if (!kind)
+    throw core::UsageError("unknown fault kind '" + parts[0] + "'", "ANKH_INJECT_FAULT",
+                           core::join(kinds.names(), ", ") + ", e.g. throw@step=5@rank=1");
+  f.kind_ = *kind;
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const auto kv = core::split(parts[i], '=');
     const auto value = kv.size() == 2 ? core::parse_int(kv[1]) : std::nullopt;

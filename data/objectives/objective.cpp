@@ -13,13 +13,12 @@
 namespace ankh::data {
 
 std::unique_ptr<const Objective> make_objective(const ObjectiveConfig& c) {
-  if (c.kind == "ankh") return std::make_unique<AnkhDemasking>(c.mask_prob);
-  if (c.kind == "t5_span") return std::make_unique<T5SpanCorruption>(c.mask_prob, c.mean_span_length);
-  if (c.kind == "full_reconstruction") return std::make_unique<FullReconstruction>(c.mask_prob);
-  core::IssueList issues;
-  issues.add("objective.kind", "", "unknown objective '" + c.kind + "'", "use ankh, t5_span or full_reconstruction");
-  issues.throw_if_any();
-  return nullptr;
+  switch (c.kind) {
+    case ObjectiveKind::Ankh: return std::make_unique<AnkhDemasking>(c.mask_prob);
+    case ObjectiveKind::T5Span: return std::make_unique<T5SpanCorruption>(c.mask_prob, c.mean_span_length);
+    case ObjectiveKind::FullReconstruction: return std::make_unique<FullReconstruction>(c.mask_prob);
+  }
+  throw core::Error("unknown objective kind", "objective.kind");  // unreachable: the enum is closed
 }
 
 uint64_t objective_seed(uint64_t seed, int64_t epoch, int64_t sample) {
@@ -51,7 +50,6 @@ bool fits(const ObjectiveConfig& c, int64_t max_length) {
 }  // namespace
 
 void validate_objective(const ObjectiveConfig& objective, const DataConfig& data, core::IssueList& issues) {
-  if (objective.kind != "ankh" && objective.kind != "t5_span" && objective.kind != "full_reconstruction") return;
   const int64_t residues = data.max_length - 1;
   const int64_t need = make_objective(objective)->max_sentinels(residues);
   if (need <= kNumSentinels) return;
@@ -73,7 +71,7 @@ void validate_objective(const ObjectiveConfig& objective, const DataConfig& data
   std::snprintf(hint, sizeof hint, "lower objective.mask_prob to %s or data.max_length to %lld",
                 core::format_double(best_prob).c_str(), static_cast<long long>(a));
   issues.add("objective.mask_prob", "",
-             "objective '" + objective.kind + "' would need " + std::to_string(need) + " sentinels for a sample of " +
+             std::string("objective '") + name_of(objective.kind) + "' would need " + std::to_string(need) + " sentinels for a sample of " +
                  std::to_string(residues) + " residues (data.max_length " + std::to_string(data.max_length) +
                  "), but the vocabulary has " + std::to_string(kNumSentinels),
              hint);

@@ -35,7 +35,7 @@ MpiSession& session() {
 Communicator& nccl() {
   static std::unique_ptr<Communicator> c = [] {
     DistConfig config;
-    config.backend = "auto";
+    config.backend = Backend::Auto;
     config.timeout_s = 120;
     return make_communicator(config, session(), torch::Device(torch::kCUDA, 0));
   }();

@@ -38,8 +38,8 @@ ModelConfig config(const std::string& attention = "plain") {
   c.d_ff = 512;
   c.encoder_layers = 4;
   c.decoder_layers = 2;
-  c.precision = "bf16";
-  c.attention = attention;
+  c.precision = ankh::model::Precision::Bf16;
+  c.attention = *attention_kernels().parse(attention);
   return c;
 }
 
@@ -182,7 +182,7 @@ TEST(ModelCuda, ActivationMemoryEstimateIsCloseToTheAllocator) {
     c.activation_checkpointing = checkpointing;
     const int64_t rows = 8, le = 256, ld = 103;
     const double measured = measured_activations(c, rows, le, ld);
-    const double estimated = estimate_memory(c, "adafactor", le, ld).activations_per_token * static_cast<double>(rows * le);
+    const double estimated = estimate_memory(c, le, ld, 0).activations_per_token * static_cast<double>(rows * le);
     std::printf("activations (checkpointing %d): measured %.1f MiB, estimated %.1f MiB, ratio %.2f\n", checkpointing,
                 measured / 1048576, estimated / 1048576, estimated / measured);
     EXPECT_GT(estimated / measured, 0.6) << "checkpointing=" << checkpointing;

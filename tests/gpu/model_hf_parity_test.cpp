@@ -1,5 +1,5 @@
 // ankh's model against Hugging Face's T5ForConditionalGeneration on the same weights and inputs:
-// logits within 1e-4 in fp32 (DESIGN.md), encoder states, and the gradients of the summed
+// logits within 1e-4 in fp32 (docs/architecture.md, "Model semantics"), encoder states, and the gradients of the summed
 // cross-entropy. The reference comes from tests/gpu/model_hf_reference.py (needs transformers):
 //   python3 tests/gpu/model_hf_reference.py /tmp/hf && ANKH_HF_REFERENCE=/tmp/hf gpu_model_hf_parity_test
 // Skips when ANKH_HF_REFERENCE is not set. Runs on the CPU, and on CUDA (plain and sdpa) when present.
@@ -49,12 +49,12 @@ struct Case {
 Case load_case(const fs::path& dir) {
   Case c;
   c.dir = dir;
-  c.config.precision = "fp32";
+  c.config.precision = ankh::model::Precision::Fp32;
   std::ifstream cfg(dir / "config.txt");
   for (std::string line; std::getline(cfg, line);) {
     const auto eq = line.find('=');
     const std::string key = line.substr(0, eq), value = line.substr(eq + 1);
-    if (key == "activation") c.config.activation = value;
+    if (key == "activation") c.config.activation = *activations().parse(value);
     else if (key == "tie_embeddings") c.config.tie_embeddings = value == "true";
     else {
       const int64_t v = *core::parse_int(value);
@@ -89,7 +89,7 @@ void compare(const std::string& what, const torch::Tensor& ours, const torch::Te
 
 void check_case(const Case& c, const torch::Device& device, const std::string& kernel) {
   ModelConfig config = c.config;
-  config.attention = kernel;
+  config.attention = *attention_kernels().parse(kernel);
   T5Model model(config);
   // Names both ways: every HF parameter exists here with its shape, and nothing else.
   std::set<std::string> ours;

@@ -172,7 +172,7 @@ TEST(MakeCommunicator, ChoosesMpiOnCpuAndRefusesNccl) {
   auto chosen = make_communicator(config, session, torch::kCPU);
   EXPECT_EQ(chosen->name(), "mpi");
   EXPECT_EQ(chosen->size(), session.world_size());
-  config.backend = "nccl";
+  config.backend = Backend::Nccl;
   try {
     make_communicator(config, session, torch::kCPU);
     ADD_FAILURE() << "dist.backend=nccl on a CPU device must fail";

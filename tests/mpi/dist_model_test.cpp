@@ -37,7 +37,7 @@ model::ModelConfig tiny(bool checkpointing) {
   c.decoder_layers = 2;
   c.relative_buckets = 16;
   c.relative_max_distance = 32;
-  c.precision = "fp32";
+  c.precision = ankh::model::Precision::Fp32;
   c.activation_checkpointing = checkpointing;
   return c;
 }

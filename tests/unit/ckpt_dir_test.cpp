@@ -118,7 +118,7 @@ TEST(CkptDir, CrashBeforeCommitLeavesThePreviousCheckpoint) {
   auto latest = find_latest_committed(run.path());
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->step(), 10);
-  EXPECT_EQ(resolve_resume(run.path(), "auto")->step(), 10);
+  EXPECT_EQ(resolve_resume(run.path(), ResumeFrom::parse("auto"))->step(), 10);
 
   save(run.path(), 30);  // the next save removes the leftover
   EXPECT_FALSE(fs::exists(tmp));
@@ -221,15 +221,15 @@ TEST(CkptDir, MarkerVersionAndFormatAreChecked) {
 
 TEST(CkptDir, ResolveResume) {
   ScratchDir run;
-  EXPECT_FALSE(resolve_resume(run.path(), "auto").has_value()) << "a fresh run has nothing to resume";
+  EXPECT_FALSE(resolve_resume(run.path(), ResumeFrom::parse("auto")).has_value()) << "a fresh run has nothing to resume";
   save(run.path(), 10);
   save(run.path(), 20);
-  EXPECT_FALSE(resolve_resume(run.path(), "none").has_value());
-  EXPECT_EQ(resolve_resume(run.path(), "auto")->step(), 20);
-  EXPECT_EQ(resolve_resume(run.path(), checkpoint_path(run.path(), 10).string())->step(), 10);
-  EXPECT_EQ(resolve_resume("elsewhere", run.path().string())->step(), 20) << "a run directory: its newest";
-  EXPECT_NE(error_of([&] { resolve_resume(run.path(), (run / "nope").string()); }).find("no checkpoint directory"), std::string::npos);
-  EXPECT_NE(error_of([&] { resolve_resume(run.path(), checkpoint_path(run.path(), 99).string()); }).find("no checkpoint directory"),
+  EXPECT_FALSE(resolve_resume(run.path(), ResumeFrom::parse("none")).has_value());
+  EXPECT_EQ(resolve_resume(run.path(), ResumeFrom::parse("auto"))->step(), 20);
+  EXPECT_EQ(resolve_resume(run.path(), ResumeFrom::parse(checkpoint_path(run.path(), 10).string()))->step(), 10);
+  EXPECT_EQ(resolve_resume("elsewhere", ResumeFrom::parse(run.path().string()))->step(), 20) << "a run directory: its newest";
+  EXPECT_NE(error_of([&] { resolve_resume(run.path(), ResumeFrom::parse((run / "nope").string())); }).find("no checkpoint directory"), std::string::npos);
+  EXPECT_NE(error_of([&] { resolve_resume(run.path(), ResumeFrom::parse(checkpoint_path(run.path(), 99).string())); }).find("no checkpoint directory"),
             std::string::npos);
 }
 

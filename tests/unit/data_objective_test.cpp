@@ -27,7 +27,7 @@ std::vector<uint8_t> random_sequence(std::mt19937_64& rng, int64_t n) {
 
 ObjectiveConfig config(const std::string& kind, double p = 0.2, double span = 3) {
   ObjectiveConfig c;
-  c.kind = kind;
+  c.kind = *objective_kinds().parse(kind);
   c.mask_prob = p;
   c.mean_span_length = span;
   return c;

@@ -28,7 +28,7 @@ ModelConfig small_config() {
   c.decoder_layers = 2;
   c.relative_buckets = 16;
   c.relative_max_distance = 32;
-  c.precision = "fp32";
+  c.precision = ankh::model::Precision::Fp32;
   return c;
 }
 
@@ -91,7 +91,7 @@ TEST(T5Model, ParameterNamesAndShapesAreHuggingFaces) {
 
 TEST(T5Model, ReluAndTiedVariantsNameTheirParametersLikeHuggingFace) {
   ModelConfig c = small_config();
-  c.activation = "relu";
+  c.activation = ankh::model::Activation::Relu;
   c.tie_embeddings = true;
   const auto s = shapes(T5Model(c));
   EXPECT_EQ(s.count("lm_head.weight"), 0u);
@@ -104,7 +104,7 @@ TEST(T5Model, CountParametersMatchesTheInstantiatedModel) {
   for (const char* activation : {"gated-gelu", "gated-silu", "relu"}) {
     for (bool tied : {false, true}) {
       ModelConfig c = small_config();
-      c.activation = activation;
+      c.activation = *activations().parse(activation);
       c.tie_embeddings = tied;
       c.num_heads = 3;  // inner width (24) != d_model (32)
       c.d_kv = 8;
@@ -253,8 +253,8 @@ TEST(T5Model, ForwardOfABatchIsEncodeThenDecode) {
 TEST(T5Model, ScaledDotProductAttentionMatchesThePlainPath) {
   if (!sdpa_available()) GTEST_SKIP() << "this LibTorch has no scaled_dot_product_attention with a scale";
   ModelConfig plain = small_config(), sdpa = small_config();
-  plain.attention = "plain";
-  sdpa.attention = "sdpa";
+  plain.attention = ankh::model::AttentionKernel::Plain;
+  sdpa.attention = ankh::model::AttentionKernel::Sdpa;
   T5Model a = make_model(plain), b = make_model(sdpa);
   a->train();
   b->train();
@@ -273,14 +273,14 @@ TEST(T5Model, ScaledDotProductAttentionMatchesThePlainPath) {
 
 TEST(T5Model, SdpaIsRefusedWhereLibTorchLacksIt) {
   if (sdpa_available()) GTEST_SKIP() << "this LibTorch has scaled_dot_product_attention";
-  EXPECT_THROW(resolve_sdpa("sdpa", torch::kCPU), core::Error);
+  EXPECT_THROW(resolve_sdpa(AttentionKernel::Sdpa, torch::kCPU), core::Error);
 }
 
 TEST(T5Model, AutoAttentionIsThePlainPath) {
   // Measured faster than sdpa on an H200 for T5's gradient-carrying bias (docs/performance.md).
-  EXPECT_FALSE(resolve_sdpa("auto", torch::kCPU));
-  EXPECT_FALSE(resolve_sdpa("auto", torch::Device(torch::kCUDA, 0)));
-  EXPECT_FALSE(resolve_sdpa("plain", torch::Device(torch::kCUDA, 0)));
+  EXPECT_FALSE(resolve_sdpa(AttentionKernel::Auto, torch::kCPU));
+  EXPECT_FALSE(resolve_sdpa(AttentionKernel::Auto, torch::Device(torch::kCUDA, 0)));
+  EXPECT_FALSE(resolve_sdpa(AttentionKernel::Plain, torch::Device(torch::kCUDA, 0)));
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ ModelConfig tiny_config() {
   c.decoder_layers = 2;
   c.relative_buckets = 16;
   c.relative_max_distance = 32;
-  c.precision = "fp32";
+  c.precision = ankh::model::Precision::Fp32;
   return c;
 }
 
@@ -85,7 +85,7 @@ TEST(Gradients, MatchFiniteDifferencesInFloat64) {
   c.relative_buckets = 8;
   c.relative_max_distance = 8;
   for (const char* activation : {"gated-gelu", "relu"}) {
-    c.activation = activation;
+    c.activation = *activations().parse(activation);
     T5Model m(c);
     m->init_weights(3);
     m->to(torch::kDouble);
@@ -233,9 +233,9 @@ TEST(Precision, AutocastGuardRestoresThePreviousState) {
   EXPECT_EQ(AutocastState::current().enabled, before.enabled);
   ModelConfig c;
   EXPECT_FALSE(autocast_for(c, torch::kCPU).enabled);  // CPU runs fp32
-  c.precision = "fp32";
+  c.precision = ankh::model::Precision::Fp32;
   EXPECT_FALSE(autocast_for(c, torch::Device(torch::kCUDA, 0)).enabled);
-  c.precision = "bf16";
+  c.precision = ankh::model::Precision::Bf16;
   EXPECT_TRUE(autocast_for(c, torch::Device(torch::kCUDA, 0)).enabled);
 }
 

@@ -125,7 +125,7 @@ double max_relative_difference(const OptimConfig& config, torch::ScalarType dtyp
 
 OptimConfig adafactor_config() {
   OptimConfig c;
-  c.name = "adafactor";
+  c.name = OptimizerKind::Adafactor;
   return c;
 }
 
@@ -300,7 +300,7 @@ TEST(OptimAdafactor, UpdatesViewsIntoAFlatBufferInPlace) {
 TEST(OptimAdafactor, LoadRejectsAdamWState) {
   auto adafactor = make_optimizer(adafactor_config(), {{"w.weight", torch::zeros({2, 2})}});
   OptimConfig a = adafactor_config();
-  a.name = "adamw";
+  a.name = OptimizerKind::AdamW;
   auto adamw = make_optimizer(a, {{"w.weight", torch::zeros({2, 2})}});
   try {
     adafactor->load_state_tensors(adamw->state_tensors());

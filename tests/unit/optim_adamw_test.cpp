@@ -13,7 +13,7 @@ namespace {
 
 OptimConfig adamw_config(double weight_decay) {
   OptimConfig c;
-  c.name = "adamw";
+  c.name = OptimizerKind::AdamW;
   c.beta1 = 0.8;
   c.beta2 = 0.95;
   c.eps = 1e-6;
@@ -201,7 +201,7 @@ TEST(OptimAdamW, EstimatesStateBytes) {
   OptimConfig c = adamw_config(0.0);
   const std::vector<std::vector<int64_t>> shapes = {{10, 20}, {10}};
   EXPECT_EQ(estimate_state_bytes(c, shapes), (2 * 210) * 4 + 8);
-  c.name = "adafactor";
+  c.name = OptimizerKind::Adafactor;
   EXPECT_EQ(estimate_state_bytes(c, shapes), (10 + 20 + 10) * 4 + 8);
   c.adafactor_beta1 = 0.9;
   EXPECT_EQ(estimate_state_bytes(c, shapes), (10 + 20 + 10 + 210) * 4 + 8);

@@ -17,7 +17,7 @@ namespace {
 OptimConfig schedule_config(const std::string& kind, int64_t warmup, double min_ratio = 0.0) {
   OptimConfig c;
   c.lr = 2.0;
-  c.schedule = kind;
+  c.schedule = *schedules().parse(kind);
   c.warmup_steps = warmup;
   c.min_lr_ratio = min_ratio;
   return c;

@@ -61,7 +61,7 @@ TEST(SweepPlan, GridIsCrossedLastAxisFastestAndNamedAfterOverrides) {
   EXPECT_EQ(names(runs), (std::vector<std::string>{"mask_prob-0.1__activation-gated-gelu", "mask_prob-0.1__activation-relu",
                                                    "mask_prob-0.2__activation-gated-gelu", "mask_prob-0.2__activation-relu"}));
   EXPECT_DOUBLE_EQ(runs[2].config.objective.mask_prob, 0.2);
-  EXPECT_EQ(runs[3].config.model.activation, "relu");
+  EXPECT_EQ(runs[3].config.model.activation, ankh::model::Activation::Relu);
   EXPECT_EQ(runs[0].config.train.max_steps, 5);   // overrides: apply to every run
   EXPECT_EQ(runs[0].config.model.d_model, 64);    // from the base
   EXPECT_EQ(runs[1].dir, f.dir / "out" / "mask_prob-0.1__activation-relu");
@@ -76,7 +76,7 @@ TEST(SweepPlan, VariantsAreRunsOfTheirOwnAndCrossTheGrid) {
       "  - model:\n      activation: relu\n");
   EXPECT_EQ(names(runs), (std::vector<std::string>{"base", "encoder_layers-3__decoder_layers-2", "activation-relu"}));
   EXPECT_EQ(runs[1].config.model.encoder_layers, 3);
-  EXPECT_EQ(runs[2].config.model.activation, "relu");  // nested maps are flattened to dotted keys
+  EXPECT_EQ(runs[2].config.model.activation, ankh::model::Activation::Relu);  // nested maps are flattened to dotted keys
 
   runs = f.plan("base: base.yaml\ngrid:\n  run.seed: [1, 2]\nvariants:\n  - {objective.kind: ankh}\n  - {objective.kind: t5_span}\n");
   EXPECT_EQ(names(runs), (std::vector<std::string>{"seed-1__kind-ankh", "seed-1__kind-t5_span", "seed-2__kind-ankh",

@@ -16,8 +16,8 @@ namespace ankh::model {
 
 bool sdpa_available() { return ANKH_HAVE_SDPA != 0; }
 
-bool resolve_sdpa(const std::string& kernel, const torch::Device& device) {
-  if (kernel == "sdpa") {
+bool resolve_sdpa(AttentionKernel kernel, const torch::Device& device) {
+  if (kernel == AttentionKernel::Sdpa) {
     if (!sdpa_available())
       throw core::Error("model.attention=sdpa needs LibTorch >= 2.1", "model.attention",
                         "use model.attention=auto or plain with this build");

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "trainer/model/model_config.h"
+
 namespace ankh::model {
 
 struct AttentionOptions {
@@ -19,7 +21,7 @@ struct AttentionOptions {
   int64_t num_buckets = 32;
   int64_t max_distance = 128;
   double dropout = 0.0;        // on the attention weights
-  std::string kernel = "auto";  // auto | plain | sdpa
+  AttentionKernel kernel = AttentionKernel::Auto;
 };
 
 class AttentionImpl : public torch::nn::Module {
@@ -53,6 +55,6 @@ bool sdpa_available();
 // Whether `kernel` (auto | plain | sdpa) means scaled_dot_product_attention for inputs on
 // `device`. auto is plain everywhere: sdpa was measured slower for T5's gradient-carrying bias
 // (docs/performance.md); it stays selectable for newer LibTorch releases.
-bool resolve_sdpa(const std::string& kernel, const torch::Device& device);
+bool resolve_sdpa(AttentionKernel kernel, const torch::Device& device);
 
 }  // namespace ankh::model

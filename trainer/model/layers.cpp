@@ -17,18 +17,12 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   return weight * y;
 }
 
-bool is_gated(const std::string& activation) { return activation == "gated-gelu" || activation == "gated-silu"; }
+bool is_gated(Activation activation) { return activation != Activation::Relu; }
 
-FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, const std::string& activation, double dropout)
-    : dropout_(dropout) {
-  if (activation == "gated-gelu") kind_ = Kind::GatedGelu;
-  else if (activation == "gated-silu") kind_ = Kind::GatedSilu;
-  else if (activation == "relu") kind_ = Kind::Relu;
-  else
-    throw core::Error("unknown activation '" + activation + "'", "model.activation",
-                      "one of gated-gelu, gated-silu, relu");
+FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, double dropout)
+    : activation_(activation), dropout_(dropout) {
   auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
-  if (kind_ == Kind::Relu) {
+  if (!is_gated(activation_)) {
     wi = register_module("wi", torch::nn::Linear(linear(d_model, d_ff)));
   } else {
     wi_0 = register_module("wi_0", torch::nn::Linear(linear(d_model, d_ff)));
@@ -39,10 +33,10 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, const std::strin
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
   torch::Tensor h;
-  switch (kind_) {
-    case Kind::GatedGelu: h = torch::gelu(wi_0(x), "tanh") * wi_1(x); break;
-    case Kind::GatedSilu: h = torch::silu(wi_0(x)) * wi_1(x); break;
-    case Kind::Relu: h = torch::relu(wi(x)); break;
+  switch (activation_) {
+    case Activation::GatedGelu: h = torch::gelu(wi_0(x), "tanh") * wi_1(x); break;
+    case Activation::GatedSilu: h = torch::silu(wi_0(x)) * wi_1(x); break;
+    case Activation::Relu: h = torch::relu(wi(x)); break;
   }
   if (is_training() && dropout_ > 0) h = torch::dropout(h, dropout_, /*train=*/true);
   return wo(h);

@@ -7,6 +7,8 @@
 
 #include <torch/torch.h>
 
+#include "trainer/model/model_config.h"
+
 namespace ankh::model {
 
 // y = weight * x / sqrt(mean(x^2) + eps): no mean subtraction, no bias. The statistics are taken
@@ -28,18 +30,18 @@ TORCH_MODULE(RMSNorm);
 // approximation, HF's gelu_new) or SiLU; relu: wo(relu(wi x)). Dropout before wo.
 class FeedForwardImpl : public torch::nn::Module {
  public:
-  FeedForwardImpl(int64_t d_model, int64_t d_ff, const std::string& activation, double dropout);
+  FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, double dropout);
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::nn::Linear wi{nullptr}, wi_0{nullptr}, wi_1{nullptr}, wo{nullptr};
 
  private:
-  enum class Kind { GatedGelu, GatedSilu, Relu } kind_;
+  Activation activation_;
   double dropout_;
 };
 TORCH_MODULE(FeedForward);
 
-// Whether `activation` (a model.activation value) is one of the gated variants (three matrices).
-bool is_gated(const std::string& activation);
+// Whether `activation` is one of the gated variants (three matrices).
+bool is_gated(Activation activation);
 
 }  // namespace ankh::model

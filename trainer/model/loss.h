@@ -1,5 +1,5 @@
 // The pre-training loss of one micro-batch, as SUMS over its target tokens: the trainer divides
-// by the token count of the whole global batch (DESIGN.md), so that N ranks x b sequences give
+// by the token count of the whole global batch (docs/architecture.md, "Global sample order"), so that N ranks x b sequences give
 // the same loss and gradients as 1 rank x N*b.
 #pragma once
 

@@ -6,6 +6,23 @@ namespace ankh::model {
 
 using core::Bounds;
 
+const core::Choices<Activation>& activations() {
+  static const core::Choices<Activation> table{
+      {Activation::GatedGelu, "gated-gelu"}, {Activation::GatedSilu, "gated-silu"}, {Activation::Relu, "relu"}};
+  return table;
+}
+
+const core::Choices<AttentionKernel>& attention_kernels() {
+  static const core::Choices<AttentionKernel> table{
+      {AttentionKernel::Auto, "auto"}, {AttentionKernel::Plain, "plain"}, {AttentionKernel::Sdpa, "sdpa"}};
+  return table;
+}
+
+const core::Choices<Precision>& precisions() {
+  static const core::Choices<Precision> table{{Precision::Bf16, "bf16"}, {Precision::Fp32, "fp32"}};
+  return table;
+}
+
 void ModelConfig::visit(core::FieldVisitor& v) {
   v.section("model", "encoder–decoder architecture (T5 v1.1 / Ankh)");
   v.field("vocab_size", vocab_size, Bounds::closed(144, 1 << 20), "embedding rows; Ankh's vocabulary has 144 ids");
@@ -15,8 +32,8 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   v.field("d_ff", d_ff, Bounds::at_least(1), "inner width of the feed-forward block");
   v.field("encoder_layers", encoder_layers, Bounds::at_least(1), "encoder blocks");
   v.field("decoder_layers", decoder_layers, Bounds::at_least(1), "decoder blocks");
-  v.choice("activation", activation, {"gated-gelu", "gated-silu", "relu"},
-           "feed-forward: gated GELU (tanh approximation), gated SiLU, or plain ReLU");
+  core::choice(v, "activation", activation, activations(),
+               "feed-forward: gated GELU (tanh approximation), gated SiLU, or plain ReLU");
   v.field("relative_buckets", relative_buckets, Bounds::at_least(2), "relative position buckets");
   v.field("relative_max_distance", relative_max_distance, Bounds::at_least(1),
           "distance beyond which relative positions share the last bucket");
@@ -25,10 +42,10 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   v.field("tie_embeddings", tie_embeddings, "share the input embedding with the LM head (Ankh: false)");
   v.field("activation_checkpointing", activation_checkpointing,
           "recompute each block's activations in backward to save memory");
-  v.choice("attention", attention, {"auto", "plain", "sdpa"},
+  core::choice(v, "attention", attention, attention_kernels(),
            "attention kernel: plain matmul/softmax, LibTorch's scaled_dot_product_attention (>= 2.1), "
            "or auto (the faster one as measured: plain; see docs/performance.md)");
-  v.choice("precision", precision, {"bf16", "fp32"},
+  core::choice(v, "precision", precision, precisions(),
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");
 }
@@ -36,7 +53,7 @@ void ModelConfig::visit(core::FieldVisitor& v) {
 void ModelConfig::validate(core::IssueList& issues) const {
   if (relative_buckets % 2 != 0)
     issues.add("model.relative_buckets", "", "must be even (the encoder splits buckets by direction)");
-  if (attention == "sdpa" && !model::sdpa_available())
+  if (attention == AttentionKernel::Sdpa && !model::sdpa_available())
     issues.add("model.attention", "", "sdpa needs LibTorch >= 2.1; this build has an older LibTorch",
                "use model.attention=auto or plain");
 }

@@ -4,10 +4,26 @@
 #include <cstdint>
 #include <string>
 
+#include "core/choices.h"
 #include "core/config_fields.h"
 #include "core/error.h"
 
 namespace ankh::model {
+
+// The feed-forward block: gated GELU (tanh approximation, T5 v1.1 / Ankh), gated SiLU, plain ReLU.
+enum class Activation { GatedGelu, GatedSilu, Relu };
+// The attention kernel: plain matmul/softmax, LibTorch's scaled_dot_product_attention (>= 2.1),
+// or auto (the one measured faster: plain).
+enum class AttentionKernel { Auto, Plain, Sdpa };
+// bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere.
+enum class Precision { Bf16, Fp32 };
+
+const core::Choices<Activation>& activations();          // gated-gelu | gated-silu | relu (HF's names)
+const core::Choices<AttentionKernel>& attention_kernels();  // auto | plain | sdpa
+const core::Choices<Precision>& precisions();            // bf16 | fp32
+inline const char* name_of(Activation a) { return activations().name(a); }
+inline const char* name_of(AttentionKernel a) { return attention_kernels().name(a); }
+inline const char* name_of(Precision p) { return precisions().name(p); }
 
 struct ModelConfig {
   int64_t vocab_size = 144;
@@ -17,15 +33,15 @@ struct ModelConfig {
   int64_t d_ff = 3072;
   int64_t encoder_layers = 48;
   int64_t decoder_layers = 24;
-  std::string activation = "gated-gelu";  // gated-gelu | gated-silu | relu
+  Activation activation = Activation::GatedGelu;
   int64_t relative_buckets = 64;
   int64_t relative_max_distance = 128;
   double dropout = 0.0;
   double layer_norm_eps = 1e-6;
   bool tie_embeddings = false;
   bool activation_checkpointing = false;
-  std::string attention = "auto";  // auto (= plain, measured faster) | plain | sdpa (LibTorch >= 2.1)
-  std::string precision = "bf16";  // bf16 | fp32
+  AttentionKernel attention = AttentionKernel::Auto;
+  Precision precision = Precision::Bf16;
   std::string init_from;           // Hugging Face directory to start from ("" = random init)
 
   void visit(core::FieldVisitor& v);

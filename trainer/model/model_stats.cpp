@@ -43,14 +43,15 @@ ParamCounts count_parameters(const ModelConfig& c) {
 int64_t typical_decoder_length(const data::ObjectiveConfig& objective, int64_t encoder_len) {
   const int64_t residues = std::max<int64_t>(encoder_len - 1, 1);
   const int64_t masked = std::llround(objective.mask_prob * static_cast<double>(residues));
-  if (objective.kind == "ankh") return 2 * masked + 1;
-  if (objective.kind == "t5_span") {
-    const int64_t spans = std::max<int64_t>(1, std::llround(static_cast<double>(masked) / objective.mean_span_length));
-    return masked + spans + 1;
+  switch (objective.kind) {
+    case data::ObjectiveKind::Ankh: return 2 * masked + 1;
+    case data::ObjectiveKind::T5Span: {
+      const int64_t spans = std::max<int64_t>(1, std::llround(static_cast<double>(masked) / objective.mean_span_length));
+      return masked + spans + 1;
+    }
+    case data::ObjectiveKind::FullReconstruction: return residues + 1;
   }
-  if (objective.kind == "full_reconstruction") return residues + 1;
-  throw core::Error("unknown objective '" + objective.kind + "'", "objective.kind",
-                    "one of ankh, t5_span, full_reconstruction");
+  throw core::Error("unknown objective kind", "objective.kind");  // unreachable: the enum is closed
 }
 
 ForwardFlops forward_flops(const ModelConfig& c, int64_t encoder_len, int64_t decoder_len) {
@@ -74,38 +75,18 @@ double train_flops_per_token(const ModelConfig& c, int64_t encoder_len, int64_t 
   return 3 * forward_flops(c, encoder_len, decoder_len).total() / static_cast<double>(encoder_len);
 }
 
-namespace {
-
-// Optimizer state elements of one [rows x cols] matrix.
-double adafactor_matrix(double rows, double cols) { return rows + cols; }
-
-double adafactor_elements(const ModelConfig& c) {
-  const Dims m(c);
-  const double attention = 3 * adafactor_matrix(m.a, m.d) + adafactor_matrix(m.d, m.a);
-  const double feed_forward = (m.gated_matrices - 1) * adafactor_matrix(m.f, m.d) + adafactor_matrix(m.d, m.f);
-  const double table = adafactor_matrix(m.buckets, m.h);
-  const double enc = m.enc_layers * (attention + feed_forward + 2 * m.d) + table + m.d;
-  const double dec = m.dec_layers * (2 * attention + feed_forward + 3 * m.d) + table + m.d;
-  const double embeddings = adafactor_matrix(m.v, m.d) * (c.tie_embeddings ? 1 : 2);
-  return enc + dec + embeddings;
-}
-
-}  // namespace
-
-MemoryEstimate estimate_memory(const ModelConfig& c, const std::string& optimizer, int64_t encoder_len,
-                               int64_t decoder_len, bool adafactor_momentum) {
+MemoryEstimate estimate_memory(const ModelConfig& c, int64_t encoder_len, int64_t decoder_len,
+                               double optimizer_state_bytes) {
   const double params = static_cast<double>(count_parameters(c).total);
   MemoryEstimate e;
   e.weights = 4 * params;
   e.gradients = 4 * params;
-  if (optimizer == "adamw") e.optimizer_state = 8 * params;
-  else if (optimizer == "adafactor") e.optimizer_state = 4 * adafactor_elements(c) + (adafactor_momentum ? 4 * params : 0);
-  else throw core::Error("unknown optimizer '" + optimizer + "'", "optim.name", "one of adafactor, adamw");
+  e.optimizer_state = optimizer_state_bytes;
 
   // Bytes kept for backward per token, by sub-layer (docs/model.md lists each tensor). b: bytes of a
   // matmul operand (2 under bf16 autocast); RMSNorm, softmax and the residual stream stay fp32.
   const Dims m(c);
-  const double b = c.precision == "bf16" ? 2 : 4;
+  const double b = c.precision == Precision::Bf16 ? 2 : 4;
   e.activation_bytes_per_element = b;
   const double probs = 4 + (b < 4 ? b : 0);  // fp32 softmax output (+ its bf16 copy for the matmul)
   const double norm = 8 * m.d + b * m.d;     // input and normalised (fp32) + the matmul's operand

@@ -42,7 +42,7 @@ double train_flops_per_token(const ModelConfig& config, int64_t encoder_len, int
 struct MemoryEstimate {
   double weights = 0;                // bytes: fp32 master weights
   double gradients = 0;              // bytes: fp32 gradients
-  double optimizer_state = 0;        // bytes
+  double optimizer_state = 0;        // bytes, as the optimizer reports them (optim::estimate_state_bytes)
   double activations_per_token = 0;  // bytes kept for backward, per encoder token
   double activation_bytes_per_element = 4;  // 2 under bf16 autocast, 4 in fp32
 
@@ -50,10 +50,10 @@ struct MemoryEstimate {
   // Everything for a micro-batch of `encoder_tokens` encoder tokens (padding included).
   double total(int64_t encoder_tokens) const { return static_bytes() + activations_per_token * encoder_tokens; }
 };
-// optimizer: "adamw" (two fp32 moments) or "adafactor" (factored second moment: rows + columns
-// per matrix, full for vectors; plus an fp32 first moment when adafactor_momentum). Activations
-// follow config.precision (bf16 as on a GPU) and config.activation_checkpointing.
-MemoryEstimate estimate_memory(const ModelConfig& config, const std::string& optimizer, int64_t encoder_len,
-                               int64_t decoder_len, bool adafactor_momentum = false);
+// Weights, gradients and activations; `optimizer_state_bytes` is the optimizer's own figure
+// (optim::estimate_state_bytes: the optimizer is the one home of what its state holds).
+// Activations follow config.precision (bf16 as on a GPU) and config.activation_checkpointing.
+MemoryEstimate estimate_memory(const ModelConfig& config, int64_t encoder_len, int64_t decoder_len,
+                               double optimizer_state_bytes);
 
 }  // namespace ankh::model

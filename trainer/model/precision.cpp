@@ -32,7 +32,7 @@ AutocastState AutocastState::current() {
 }
 
 AutocastState autocast_for(const ModelConfig& config, const torch::Device& device) {
-  return {config.precision == "bf16" && device.is_cuda(), torch::kBFloat16};
+  return {config.precision == Precision::Bf16 && device.is_cuda(), torch::kBFloat16};
 }
 
 AutocastGuard::AutocastGuard(AutocastState state) : previous_(AutocastState::current()) {

@@ -1,5 +1,5 @@
 // The Ankh encoder–decoder: T5 v1.1 exactly as Hugging Face's T5ForConditionalGeneration computes
-// it (DESIGN.md "Model semantics"). named_parameters() are Hugging Face's names:
+// it (docs/architecture.md, "Model semantics"). named_parameters() are Hugging Face's names:
 //   shared.weight
 //   encoder.block.N.layer.0.SelfAttention.{q,k,v,o}.weight
 //   encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight   (first block only)
@@ -25,7 +25,7 @@ class T5ModelImpl : public torch::nn::Module {
  public:
   explicit T5ModelImpl(const ModelConfig& config);
 
-  // Mesh TensorFlow initialisation (DESIGN.md), deterministic: every parameter is drawn from its
+  // Mesh TensorFlow initialisation (docs/architecture.md), deterministic: every parameter is drawn from its
   // own generator seeded by (seed, parameter name), on the CPU, then copied to the parameter's
   // device, so the result depends neither on the device nor on the order of parameters.
   void init_weights(uint64_t seed);

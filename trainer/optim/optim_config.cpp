@@ -4,11 +4,24 @@ namespace ankh::optim {
 
 using core::Bounds;
 
+const core::Choices<OptimizerKind>& optimizer_kinds() {
+  static const core::Choices<OptimizerKind> table{{OptimizerKind::Adafactor, "adafactor"}, {OptimizerKind::AdamW, "adamw"}};
+  return table;
+}
+
+const core::Choices<Schedule>& schedules() {
+  static const core::Choices<Schedule> table{{Schedule::Constant, "constant"},
+                                             {Schedule::InverseSqrt, "inverse_sqrt"},
+                                             {Schedule::Linear, "linear"},
+                                             {Schedule::Cosine, "cosine"}};
+  return table;
+}
+
 void OptimConfig::visit(core::FieldVisitor& v) {
   v.section("optim", "optimizer and learning-rate schedule");
-  v.choice("name", name, {"adafactor", "adamw"}, "optimizer");
+  core::choice(v, "name", name, optimizer_kinds(), "optimizer");
   v.field("lr", lr, Bounds::above(0), "peak learning rate (Adafactor with relative_step ignores it)");
-  v.choice("schedule", schedule, {"constant", "inverse_sqrt", "linear", "cosine"},
+  core::choice(v, "schedule", schedule, schedules(),
            "after linear warmup: constant, lr*sqrt(warmup/step), or linear/cosine decay to max_steps");
   v.field("warmup_steps", warmup_steps, Bounds::at_least(0), "steps of linear warmup from 0 (peak at this step)");
   v.field("min_lr_ratio", min_lr_ratio, Bounds::closed(0, 1), "floor of linear/cosine decay, as a fraction of lr");
@@ -34,7 +47,7 @@ void OptimConfig::visit(core::FieldVisitor& v) {
 void OptimConfig::validate(core::IssueList& issues) const {
   // Relative step sizes replace lr AND the schedule; a schedule left in place would be silently
   // ignored, so ask for the config to say what actually happens.
-  if (name == "adafactor" && adafactor_relative_step && (schedule != "constant" || warmup_steps != 0)) {
+  if (name == OptimizerKind::Adafactor && adafactor_relative_step && (schedule != Schedule::Constant || warmup_steps != 0)) {
     issues.add("optim.adafactor_relative_step", "",
                "relative steps compute their own learning rate; optim.schedule and optim.warmup_steps would be ignored",
                "set optim.schedule=constant and optim.warmup_steps=0, or adafactor_relative_step=false");

@@ -4,15 +4,24 @@
 #include <cstdint>
 #include <string>
 
+#include "core/choices.h"
 #include "core/config_fields.h"
 #include "core/error.h"
 
 namespace ankh::optim {
 
+enum class OptimizerKind { Adafactor, AdamW };
+// After the linear warmup: constant, lr*sqrt(warmup/step), or linear/cosine decay to max_steps.
+enum class Schedule { Constant, InverseSqrt, Linear, Cosine };
+const core::Choices<OptimizerKind>& optimizer_kinds();  // adafactor | adamw
+const core::Choices<Schedule>& schedules();              // constant | inverse_sqrt | linear | cosine
+inline const char* name_of(OptimizerKind k) { return optimizer_kinds().name(k); }
+inline const char* name_of(Schedule s) { return schedules().name(s); }
+
 struct OptimConfig {
-  std::string name = "adafactor";        // adafactor | adamw
+  OptimizerKind name = OptimizerKind::Adafactor;
   double lr = 1e-3;                      // peak learning rate
-  std::string schedule = "inverse_sqrt"; // constant | inverse_sqrt | linear | cosine
+  Schedule schedule = Schedule::InverseSqrt;
   int64_t warmup_steps = 1000;
   double min_lr_ratio = 0.0;             // linear/cosine decay floor, as a fraction of lr
   double weight_decay = 0.0;

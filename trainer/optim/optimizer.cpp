@@ -7,9 +7,11 @@
 namespace ankh::optim {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimConfig& config, NamedParams params) {
-  if (config.name == "adamw") return std::make_unique<AdamW>(config, std::move(params));
-  if (config.name == "adafactor") return std::make_unique<Adafactor>(config, std::move(params));
-  throw core::ConfigError({{"optim.name", "", "unknown optimizer '" + config.name + "'", "use adafactor or adamw"}});
+  switch (config.name) {
+    case OptimizerKind::AdamW: return std::make_unique<AdamW>(config, std::move(params));
+    case OptimizerKind::Adafactor: return std::make_unique<Adafactor>(config, std::move(params));
+  }
+  throw core::Error("unknown optimizer", "optim.name");  // unreachable: the enum is closed
 }
 
 bool exempt_from_weight_decay(const std::string& name, const torch::Tensor& param) {
@@ -22,7 +24,7 @@ int64_t estimate_state_bytes(const OptimConfig& config, const std::vector<std::v
   for (const auto& shape : shapes) {
     int64_t numel = 1;
     for (int64_t d : shape) numel *= d;
-    if (config.name == "adamw") {
+    if (config.name == OptimizerKind::AdamW) {
       elements += 2 * numel;
       continue;
     }

@@ -25,8 +25,7 @@ class LrSchedule {
   double peak() const { return peak_; }
 
  private:
-  enum class Kind { Constant, InverseSqrt, Linear, Cosine };
-  Kind kind_;
+  Schedule kind_;
   double peak_, min_ratio_;
   int64_t warmup_, max_steps_;
 };

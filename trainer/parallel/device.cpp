@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "ankh/build_config.h"
+#include "core/error.h"
 
 #if ANKH_TORCH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -17,7 +18,7 @@
 
 namespace ankh::parallel {
 
-int cpu_threads_per_rank(const parallel::MpiSession& mpi) {
+int cpu_threads_per_rank(const MpiSession& mpi) {
   if (const char* omp = std::getenv("OMP_NUM_THREADS")) {
     const int n = std::atoi(omp);
     if (n > 0) return n;
@@ -26,16 +27,32 @@ int cpu_threads_per_rank(const parallel::MpiSession& mpi) {
   return std::max(1, cores / std::max(1, mpi.local_size()));
 }
 
-torch::Device choose_device(const parallel::MpiSession& mpi) {
-  if (torch::cuda::is_available()) {
+const core::Choices<DeviceKind>& device_kinds() {
+  static const core::Choices<DeviceKind> table{{DeviceKind::Auto, "auto"}, {DeviceKind::Cpu, "cpu"}, {DeviceKind::Cuda, "cuda"}};
+  return table;
+}
+
+torch::Device choose_device(DeviceKind requested, int local_rank, const std::string& option) {
+  const bool cuda = torch::cuda::is_available();
+  if (requested == DeviceKind::Cpu || (requested == DeviceKind::Auto && !cuda)) return torch::Device(torch::kCPU);
+  if (!cuda)
+    throw core::UsageError("no CUDA device is available (a CPU-only LibTorch, or no GPU visible)", option + " cuda",
+                           "use " + option + " cpu");
+  const int gpus = static_cast<int>(torch::cuda::device_count());
+  const auto index = static_cast<c10::DeviceIndex>(local_rank % gpus);
+#if ANKH_TORCH_CUDA
+  c10::cuda::set_device(index);
+#endif
+  return torch::Device(torch::kCUDA, index);
+}
+
+torch::Device choose_device(const MpiSession& mpi) {
+  const torch::Device device = choose_device(DeviceKind::Auto, mpi.local_rank(), "device");
+  if (device.is_cuda()) {
     const int gpus = static_cast<int>(torch::cuda::device_count());
-    const int index = mpi.local_rank() % gpus;
     if (mpi.local_size() > gpus)
       spdlog::warn("{} ranks on host {} share {} GPU(s)", mpi.local_size(), mpi.hostname(), gpus);
-#if ANKH_TORCH_CUDA
-    c10::cuda::set_device(static_cast<c10::DeviceIndex>(index));
-#endif
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+    return device;
   }
   const int threads = cpu_threads_per_rank(mpi);
   torch::set_num_threads(threads);

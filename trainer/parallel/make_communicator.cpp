@@ -15,11 +15,11 @@ std::unique_ptr<Communicator> make_communicator(const DistConfig& config, const 
                                                 torch::Device device) {
   WatchdogOptions watchdog;
   watchdog.timeout_s = config.timeout_s;
-  std::string backend = config.backend;
-  if (backend == "auto") backend = device.is_cuda() && nccl_available() ? "nccl" : "mpi";
+  Backend backend = config.backend;
+  if (backend == Backend::Auto) backend = device.is_cuda() && nccl_available() ? Backend::Nccl : Backend::Mpi;
 
   std::unique_ptr<Communicator> comm;
-  if (backend == "nccl") {
+  if (backend == Backend::Nccl) {
     if (!nccl_available())
       throw core::DistError("this ankh was built without NCCL", "dist.backend=nccl",
                             "rebuild with NCCL and the CUDA runtime installed (cmake -DANKH_WITH_NCCL=ON), or use "
@@ -30,13 +30,11 @@ std::unique_ptr<Communicator> make_communicator(const DistConfig& config, const 
 #if ANKH_WITH_NCCL
     comm = std::make_unique<NcclCommunicator>(session, device, watchdog);
 #endif
-  } else if (backend == "mpi") {
+  } else {
     if (!device.is_cpu())
       throw core::DistError("the MPI communicator reduces CPU tensors, but this rank runs on " + device.str(),
                             "dist.backend=mpi", "use dist.backend=auto or nccl on GPUs");
     comm = std::make_unique<MpiCommunicator>(session.world(), watchdog);
-  } else {
-    throw core::DistError("unknown backend '" + config.backend + "'", "dist.backend", "auto, nccl or mpi");
   }
   spdlog::info("communicator: {} over {} rank(s) on {} (watchdog {} s)", comm->name(), comm->size(), device.str(),
                config.timeout_s);

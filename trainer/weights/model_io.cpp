@@ -7,6 +7,7 @@
 
 #include "checkpoints/checkpoint_dir.h"
 #include "checkpoints/hf_export.h"
+#include "checkpoints/t5_layout.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -77,7 +78,7 @@ nlohmann::json hf_t5_config(const model::ModelConfig& c) {
       {"dropout_rate", c.dropout},
       {"layer_norm_epsilon", c.layer_norm_eps},
       {"initializer_factor", 1.0},
-      {"feed_forward_proj", c.activation},
+      {"feed_forward_proj", model::name_of(c.activation)},  // our names are Hugging Face's
       {"tie_word_embeddings", c.tie_embeddings},
       {"is_encoder_decoder", true},
       {"use_cache", true},
@@ -86,6 +87,13 @@ nlohmann::json hf_t5_config(const model::ModelConfig& c) {
       {"decoder_start_token_id", 0},
       {"torch_dtype", "float32"},
   };
+}
+
+std::vector<std::vector<int64_t>> parameter_shapes(const model::ModelConfig& config) {
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& [name, shape] : checkpoints::t5_layout(hf_t5_config(config), /*encoder_only=*/false).required)
+    shapes.push_back(shape);
+  return shapes;
 }
 
 model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::ModelConfig& base, const std::string& source) {
@@ -115,10 +123,11 @@ model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::M
     c.layer_norm_eps = hf["layer_norm_epsilon"].get<double>();
   c.tie_embeddings = hf.value("tie_word_embeddings", true);  // HF's default
   const std::string act = hf.value("feed_forward_proj", std::string("relu"));
-  if (act != "gated-gelu" && act != "gated-silu" && act != "relu")
+  const auto activation = model::activations().parse(act);
+  if (!activation)
     throw core::CheckpointError("config.json: feed_forward_proj '" + act + "' is not supported", source,
-                                "ankh models use gated-gelu, gated-silu or relu");
-  c.activation = act;
+                                "ankh models use " + core::join(model::activations().names(), ", "));
+  c.activation = *activation;
   return c;
 }
 
@@ -137,7 +146,8 @@ void check_hf_architecture(const nlohmann::json& hf, const model::ModelConfig& c
   same("num_decoder_layers", "decoder_layers", theirs.decoder_layers, config.decoder_layers);
   same("relative_attention_num_buckets", "relative_buckets", theirs.relative_buckets, config.relative_buckets);
   same("relative_attention_max_distance", "relative_max_distance", theirs.relative_max_distance, config.relative_max_distance);
-  same("feed_forward_proj", "activation", theirs.activation, config.activation);
+  same("feed_forward_proj", "activation", std::string(model::name_of(theirs.activation)),
+       std::string(model::name_of(config.activation)));
   same("tie_word_embeddings", "tie_embeddings", theirs.tie_embeddings, config.tie_embeddings);
   // Equal up to printing: a value that went through JSON and YAML keeps its meaning, not its bits.
   if (std::abs(theirs.layer_norm_eps - config.layer_norm_eps) > 1e-6 * std::abs(config.layer_norm_eps))
@@ -151,7 +161,7 @@ void check_hf_architecture(const nlohmann::json& hf, const model::ModelConfig& c
 void check_hf_vocabulary(const fs::path& dir) {
   const fs::path file = dir / "tokenizer.json";
   if (!fs::exists(file)) {
-    spdlog::info("{} has no tokenizer.json: assuming Ankh's vocabulary ({} tokens, DESIGN.md)", dir.string(), data::kVocabSize);
+    spdlog::info("{} has no tokenizer.json: assuming Ankh's vocabulary ({} tokens, docs/architecture.md)", dir.string(), data::kVocabSize);
     return;
   }
   nlohmann::json tok;
@@ -191,7 +201,7 @@ void check_hf_vocabulary(const fs::path& dir) {
     wrong.push_back("...");
   }
   throw core::CheckpointError("the tokenizer numbers tokens differently from ankh's vocabulary: " + core::join(wrong, "; "),
-                              file.string(), "ankh uses Ankh's 144-token vocabulary (DESIGN.md); this model was trained on another one");
+                              file.string(), "ankh uses Ankh's 144-token vocabulary (docs/architecture.md, \"Vocabulary\"); this model was trained on another one");
 }
 
 void load_init_from(model::T5Model& model, const model::ModelConfig& config, const fs::path& dir) {
@@ -249,7 +259,7 @@ LoadedWeights load_weights(const fs::path& dir) {
     w.hugging_face = true;
     auto hf = checkpoints::read_hf_directory(dir);
     w.config = model_config_from_hf(hf.config, model::ModelConfig{}, (dir / "config.json").string());
-    w.config.precision = "fp32";
+    w.config.precision = model::Precision::Fp32;
     w.hf_config = std::move(hf.config);
     w.tensors = std::move(hf.tensors);
     return w;

@@ -31,6 +31,10 @@ void load_parameters(model::T5Model& model, const checkpoints::NamedTensors& ten
 // The Hugging Face T5 config.json of a model config (T5ForConditionalGeneration).
 nlohmann::json hf_t5_config(const model::ModelConfig& config);
 
+// The shape of every parameter of a model with this config, in name order, without building it
+// (the T5 layout of its config.json): what sizes optimizer state and checkpoints.
+std::vector<std::vector<int64_t>> parameter_shapes(const model::ModelConfig& config);
+
 // The architecture a T5 config.json describes, as our model config (other fields from `base`).
 // CheckpointError naming the key when one is missing or not supported (e.g. feed_forward_proj).
 model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::ModelConfig& base, const std::string& source);
@@ -40,7 +44,7 @@ model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::M
 // differs from `config`, each with the model.* key to set. Dropout is a training choice: not checked.
 void check_hf_architecture(const nlohmann::json& hf, const model::ModelConfig& config, const std::string& source);
 
-// Token ids must mean what they mean to us (DESIGN.md "Vocabulary": exactly Ankh's). When `dir`
+// Token ids must mean what they mean to us (docs/architecture.md, "Vocabulary": exactly Ankh's). When `dir`
 // has a tokenizer.json (a WordLevel or Unigram vocabulary), every one of our tokens that it lists
 // must have our id: CheckpointError naming the first ones that do not. Without tokenizer.json
 // (an official Ankh download with only spiece.model, say) Ankh's ids are assumed.

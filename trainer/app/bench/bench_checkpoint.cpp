@@ -21,10 +21,14 @@
 
 #include "checkpoints/checkpoint_dir.h"
 #include "checkpoints/t5_layout.h"
+#include "trainer/optim/optimizer.h"
+#include "trainer/weights/model_io.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "core/timer.h"
 #include "trainer/app/bench/benchmark.h"
+#include "trainer/app/cli/choice_option.h"
+#include "trainer/parallel/device.h"
 #include "trainer/run_config.h"
 
 namespace ankh::bench {
@@ -37,17 +41,8 @@ struct Options {
   std::string config = "configs/ankh-small.yaml";
   std::string dir;  // default: the system temp directory
   int repeat = 3;
-  std::string device = "cpu";
+  parallel::DeviceKind device = parallel::DeviceKind::Cpu;
 };
-
-// The Hugging Face T5 config of a model config (only what t5_layout reads).
-nlohmann::json t5_dims(const model::ModelConfig& m) {
-  return {{"vocab_size", m.vocab_size},     {"d_model", m.d_model},
-          {"d_kv", m.d_kv},                 {"d_ff", m.d_ff},
-          {"num_heads", m.num_heads},       {"num_layers", m.encoder_layers},
-          {"num_decoder_layers", m.decoder_layers}, {"relative_attention_num_buckets", m.relative_buckets},
-          {"feed_forward_proj", m.activation},       {"tie_word_embeddings", m.tie_embeddings}};
-}
 
 struct Workload {
   checkpoints::NamedTensors model, optimizer;
@@ -58,24 +53,19 @@ struct Workload {
 Workload make_workload(const trainer::RunConfig& config, const torch::Device& device) {
   Workload w;
   torch::manual_seed(1);
-  const auto layout = checkpoints::t5_layout(t5_dims(config.model), /*encoder_only=*/false);
+  // The parameters of the config's model under their Hugging Face names, random; the optimizer
+  // state is the configured optimizer's own (what a training checkpoint holds).
+  const auto layout = checkpoints::t5_layout(weights::hf_t5_config(config.model), /*encoder_only=*/false);
+  optim::NamedParams params;
   for (const auto& [name, shape] : layout.required) {
     torch::Tensor p = torch::randn(shape, torch::TensorOptions().device(device));
     w.parameters += p.numel();
     w.model_bytes += static_cast<uint64_t>(p.nbytes());
-    // Adafactor keeps factored second moments (row and column means) for matrices and a full one
-    // for vectors; AdamW keeps two full-size moments.
-    if (config.optim.name == "adamw") {
-      w.optimizer[name + ".exp_avg"] = torch::zeros_like(p);
-      w.optimizer[name + ".exp_avg_sq"] = torch::zeros_like(p);
-    } else if (p.dim() == 2) {
-      w.optimizer[name + ".row"] = torch::rand({shape[0]}, torch::TensorOptions().device(device));
-      w.optimizer[name + ".col"] = torch::rand({shape[1]}, torch::TensorOptions().device(device));
-    } else {
-      w.optimizer[name + ".v"] = torch::rand(shape, torch::TensorOptions().device(device));
-    }
+    params.emplace_back(name, p);
     w.model[name] = std::move(p);
   }
+  const auto optimizer = optim::make_optimizer(config.optim, params);
+  for (const auto& [name, t] : optimizer->state_tensors()) w.optimizer[name] = t.clone();
   for (const auto& [name, t] : w.optimizer) w.optimizer_bytes += static_cast<uint64_t>(t.nbytes());
   return w;
 }
@@ -154,10 +144,7 @@ double median(std::vector<double> v) {
 int run(const Options& opts) {
   if (opts.repeat < 1) throw core::UsageError("--repeat must be at least 1", "ankh bench checkpoint");
   const trainer::RunConfig config = trainer::load_run_config(opts.config, {});
-  if (opts.device != "cpu" && opts.device != "cuda") throw core::UsageError("--device must be cpu or cuda", "ankh bench checkpoint");
-  if (opts.device == "cuda" && !torch::cuda::is_available())
-    throw core::UsageError("--device cuda: no CUDA device available to this build", "ankh bench checkpoint");
-  const Workload w = make_workload(config, torch::Device(opts.device));
+  const Workload w = make_workload(config, parallel::choose_device(opts.device, 0, "--device"));
   const uint64_t total = w.model_bytes + w.optimizer_bytes;
 
   const fs::path base = opts.dir.empty() ? fs::temp_directory_path() : fs::path(opts.dir);
@@ -172,7 +159,7 @@ int run(const Options& opts) {
   } cleanup{scratch};
 
   std::printf("checkpoint benchmark: %s, %s parameters on %s + %s optimizer state (%s), %s in %s, median of %d\n",
-              opts.config.c_str(), core::format_count(w.parameters).c_str(), opts.device.c_str(), config.optim.name.c_str(),
+              opts.config.c_str(), core::format_count(w.parameters).c_str(), parallel::name_of(opts.device), optim::name_of(config.optim.name),
               core::format_bytes(static_cast<double>(w.optimizer_bytes)).c_str(), core::format_bytes(static_cast<double>(total)).c_str(),
               scratch.string().c_str(), opts.repeat);
 
@@ -227,11 +214,11 @@ int run(const Options& opts) {
   std::printf("%-38s %8.2f %8.2f\n", "raw mmap + memcpy (cold)", mmap_r, mmap_r / raw_r);
   std::printf("%-38s %8.2f %8.2f\n", "checkpoint load + XXH64 (cold)", load, load / raw_r);
   std::printf("\ntraining stalls %.3f s per save (copy from %s to CPU memory), %.0f%% of the %.3f s save; files %s\n",
-              median(t_stall), opts.device.c_str(),
+              median(t_stall), parallel::name_of(opts.device),
               100.0 * median(t_stall) / median(t_save), median(t_save), core::format_bytes(static_cast<double>(saved_bytes)).c_str());
   std::printf("\n| config | device | bytes | raw write GB/s | save GB/s | save/raw | stall s | raw read GB/s | load GB/s | load/raw |\n");
   std::printf("| %s | %s | %s | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f | %.2f |\n", fs::path(opts.config).stem().string().c_str(),
-              opts.device.c_str(), core::format_bytes(static_cast<double>(total)).c_str(), raw_w, save, save / raw_w, median(t_stall),
+              parallel::name_of(opts.device), core::format_bytes(static_cast<double>(total)).c_str(), raw_w, save, save / raw_w, median(t_stall),
               raw_r, load, load / raw_r);
   return 0;
 }
@@ -243,8 +230,8 @@ cli::Action setup_checkpoint(CLI::App& sub) {
   sub.add_option("--config", opts->config, "run config whose model (and optimizer) sizes the tensors")->capture_default_str();
   sub.add_option("--dir", opts->dir, "directory (file system) to benchmark; default: the system temp directory");
   sub.add_option("--repeat", opts->repeat, "repetitions; the median is reported")->capture_default_str();
-  sub.add_option("--device", opts->device, "where the tensors live: cpu or cuda (the stall is then the device-to-host copy)")
-      ->capture_default_str();
+  cli::add_choice(sub, "--device", opts->device, parallel::device_kinds(),
+                  "where the tensors live (cuda: the stall is then the device-to-host copy)");
   return [opts]() { return run(*opts); };
 }
 

@@ -25,6 +25,8 @@
 #include "core/strings.h"
 #include "core/timer.h"
 #include "trainer/app/bench/benchmark.h"
+#include "trainer/app/cli/choice_option.h"
+#include "trainer/parallel/device.h"
 #include "trainer/app/cli/config_args.h"
 #include "trainer/parallel/grad_sync.h"
 #include "trainer/parallel/make_communicator.h"
@@ -46,7 +48,7 @@ struct Options {
   int steps = 3;
   int rounds = 3;
   int64_t tokens = 64;
-  std::string device = "auto";
+  parallel::DeviceKind device = parallel::DeviceKind::Auto;
   bool skip_grad_sync = false;
   bool inject_hang = false;
 };
@@ -65,14 +67,6 @@ int64_t parse_size(const std::string& text) {
   if (!n || *n <= 0)
     throw core::UsageError("bad message size '" + text + "'", "--sizes", "bytes, with an optional K, M or G suffix");
   return *n * unit;
-}
-
-torch::Device pick_device(const std::string& choice, const parallel::MpiSession& mpi) {
-  const bool cuda = torch::cuda::is_available();
-  if (choice == "cpu" || (choice == "auto" && !cuda)) return torch::kCPU;
-  if (!cuda) throw core::UsageError("no CUDA device is available to this LibTorch", "--device cuda");
-  const auto count = static_cast<int>(torch::cuda::device_count());
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(mpi.local_rank() % count));
 }
 
 // Waits for the device's queued work (CUDA); CPU work is already done when the call returns.
@@ -347,9 +341,7 @@ cli::Action setup_comm(CLI::App& sub) {
   sub.add_option("--tokens", o->tokens, "tokens per stand-in backward (sets the compute to overlap with)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  sub.add_option("--device", o->device, "auto (CUDA when available), cpu or cuda")
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
-      ->capture_default_str();
+  cli::add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: CUDA when available");
   sub.add_flag("--skip-grad-sync", o->skip_grad_sync, "only the all-reduce sweep");
   sub.add_flag("--inject-hang", o->inject_hang,
                "watchdog test: rank 1 never joins an all-reduce; the job must exit non-zero after dist.timeout_s");
@@ -360,7 +352,7 @@ cli::Action setup_comm(CLI::App& sub) {
     core::setup_logging({mpi.rank(), mpi.world_size(), spdlog::level::info, std::nullopt});
     if (o->config.file.empty()) o->config.file = "configs/ankh-small.yaml";
     const trainer::RunConfig config = o->config.load();
-    const torch::Device device = pick_device(o->device, mpi);
+    const torch::Device device = parallel::choose_device(o->device, mpi.local_rank(), "--device");
     auto comm = parallel::make_communicator(config.dist, mpi, device);
     if (o->inject_hang) return inject_hang(*comm, config.dist);
     bench_all_reduce(*comm, sizes, *o);

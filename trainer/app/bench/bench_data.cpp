@@ -15,6 +15,7 @@
 #include "data/loader.h"
 #include "data/preprocess.h"
 #include "trainer/app/bench/benchmark.h"
+#include "trainer/app/cli/choice_option.h"
 
 namespace ankh::bench {
 
@@ -69,7 +70,7 @@ cli::Action setup_data(CLI::App& sub) {
     std::string plain = "data/raw/swissprot.fasta", gzip = "data/raw/swissprot.fasta.gz", work;
     int repeat = 3;
     int64_t loader_steps = 40, global_batch = 256, micro_batch = 16, max_length = 512;
-    std::string objective = "ankh";
+    data::ObjectiveKind objective = data::ObjectiveKind::Ankh;
   };
   auto o = std::make_shared<Options>();
   sub.add_option("--input", o->plain, "plain FASTA (scripts/get-proteins.sh writes it)")->capture_default_str();
@@ -80,7 +81,7 @@ cli::Action setup_data(CLI::App& sub) {
   sub.add_option("--global-batch", o->global_batch, "loader global batch")->capture_default_str();
   sub.add_option("--micro-batch", o->micro_batch, "loader micro batch")->capture_default_str();
   sub.add_option("--max-length", o->max_length, "loader data.max_length")->capture_default_str();
-  sub.add_option("--objective", o->objective, "loader objective.kind")->capture_default_str();
+  cli::add_choice(sub, "--objective", o->objective, data::objective_kinds(), "loader objective.kind");
   return [o]() {
     for (const fs::path& p : {fs::path(o->plain), fs::path(o->gzip)})
       if (!fs::exists(p)) throw core::IoError("benchmark input not found", p.string(), "run scripts/get-proteins.sh first");
@@ -132,7 +133,7 @@ cli::Action setup_data(CLI::App& sub) {
     std::printf("| preprocess, gzip FASTA (%.0f MB), 1 thread | %.0f MB/s | seqtk seq -l0: %.0f MB/s | %.2f | >= 0.8 |\n",
                 gzip_mb, gzip_mb / gz.ankh, gzip_mb / gz.seqtk, r_gzip);
     std::printf("| loader (%s objective, G=%lld, b=%lld, max_length %lld), 1 core | %s samples/s, %s tokens/s | - | - | >= 1 M tokens/s |\n",
-                o->objective.c_str(), static_cast<long long>(o->global_batch), static_cast<long long>(o->micro_batch),
+                data::name_of(o->objective), static_cast<long long>(o->global_batch), static_cast<long long>(o->micro_batch),
                 static_cast<long long>(o->max_length), core::format_si(samples / loader_s).c_str(),
                 core::format_si(tokens / loader_s).c_str());
     std::cout.flush();

@@ -14,6 +14,8 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "trainer/app/bench/benchmark.h"
+#include "trainer/app/cli/choice_option.h"
+#include "trainer/parallel/device.h"
 #include "trainer/model/model.h"
 #include "trainer/model/throughput.h"
 #include "trainer/run_config.h"
@@ -29,17 +31,14 @@ struct Options {
   int64_t length = 0;  // 0: the config's data.max_length
   int64_t steps = 5;
   int64_t warmup = 2;
-  std::string device = "cpu";
+  parallel::DeviceKind device = parallel::DeviceKind::Cpu;
   int64_t matmul_size = 0;  // 0: 2048 on CPU, 8192 on CUDA
   int threads = 0;          // 0: LibTorch's default
 };
 
 int run(const Options& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
-  const torch::Device device = o.device == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  if (device.is_cuda() && !torch::cuda::is_available())
-    throw core::UsageError("--device cuda, but this build or machine has no CUDA device", "ankh bench model",
-                           "use --device cpu");
+  const torch::Device device = parallel::choose_device(o.device, 0, "--device");
   std::vector<trainer::RunConfig> configs;
   for (const auto& file : o.configs) configs.push_back(trainer::load_run_config(file, o.overrides));
 
@@ -79,7 +78,7 @@ cli::Action setup_model(CLI::App& sub) {
   sub.add_option("--length", o->length, "encoder tokens per sequence (0: data.max_length)")->check(CLI::NonNegativeNumber);
   sub.add_option("--steps", o->steps, "timed forward+backward steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--warmup", o->warmup, "untimed steps first")->capture_default_str()->check(CLI::NonNegativeNumber);
-  sub.add_option("--device", o->device, "cpu or cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  cli::add_choice(sub, "--device", o->device, parallel::device_kinds(), "where the model runs (auto: cuda when available)");
   sub.add_option("--matmul-size", o->matmul_size, "n of the reference n^3 product (0: 2048 CPU, 8192 CUDA)");
   sub.add_option("--threads", o->threads, "CPU threads for LibTorch (0: its default)")->check(CLI::NonNegativeNumber);
   sub.footer("Synthetic full-length batches (no padding); decoder length typical for objective.kind.\n"

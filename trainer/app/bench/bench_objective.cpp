@@ -70,9 +70,9 @@ cli::Action setup_objective(CLI::App& sub) {
 
     std::cout << "\n| objective | tokens/s (1 core) | vs. copying the residues | target |\n|---|---|---|---|\n";
     std::printf("| (copy only, baseline) | %s | 1.00 | - |\n", core::format_si(residues / copy_s).c_str());
-    for (const char* kind : {"ankh", "t5_span", "full_reconstruction"}) {
+    for (const std::string& kind : data::objective_kinds().names()) {
       data::ObjectiveConfig c;
-      c.kind = kind;
+      c.kind = *data::objective_kinds().parse(kind);
       c.mask_prob = o->mask_prob;
       c.mean_span_length = o->mean_span_length;
       const auto objective = data::make_objective(c);
@@ -83,9 +83,10 @@ cli::Action setup_objective(CLI::App& sub) {
           sink += e.target.size();
         }
       });
-      std::printf("| %s (mask_prob %s%s) | %s | %.2f | >= 1 M tokens/s with the loader |\n", kind,
-                  core::format_double(c.mask_prob).c_str(),
-                  std::strcmp(kind, "t5_span") == 0 ? (", mean span " + core::format_double(c.mean_span_length)).c_str() : "",
+      const std::string span =
+          c.kind == data::ObjectiveKind::T5Span ? ", mean span " + core::format_double(c.mean_span_length) : "";
+      std::printf("| %s (mask_prob %s%s) | %s | %.2f | >= 1 M tokens/s with the loader |\n", kind.c_str(),
+                  core::format_double(c.mask_prob).c_str(), span.c_str(),
                   core::format_si(residues / s).c_str(), copy_s / s);
     }
     std::cout.flush();

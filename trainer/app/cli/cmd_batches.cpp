@@ -10,6 +10,7 @@
 #include "core/strings.h"
 #include "data/loader.h"
 #include "data/vocab.h"
+#include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
 #include "trainer/app/cli/config_args.h"
 
@@ -27,7 +28,7 @@ Action setup_batches(CLI::App& sub) {
     int rank = -1;
     int world_size = 1;
     int64_t steps = 1, start_step = 0;
-    std::string split = "train";
+    data::Split split = data::Split::Train;
     bool decode = false, json = false;
   };
   auto o = std::make_shared<Options>();
@@ -38,9 +39,7 @@ Action setup_batches(CLI::App& sub) {
   sub.add_option("--start-step", o->start_step, "first global step (counted from the start of training)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub.add_option("--split", o->split, "train or valid (the fixed evaluation order)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"train", "valid"}));
+  add_choice(sub, "--split", o->split, data::splits(), "valid: the fixed evaluation order");
   sub.add_flag("--decode", o->decode, "show each sample's sequence, encoder input and decoder target");
   sub.add_flag("--json", o->json,
                "one JSON object per sample: step, epoch, rank, global_index, sample, id, length, crop_start, tokens, "
@@ -54,7 +53,7 @@ Action setup_batches(CLI::App& sub) {
                              std::to_string(o->world_size));
     auto dataset = data::Dataset::open(config.data.dataset);
 
-    data::LoaderOptions lo = trainer::loader_options(config, data::parse_split(o->split), 0, o->world_size);
+    data::LoaderOptions lo = trainer::loader_options(config, o->split, 0, o->world_size);
 
     const int first_rank = o->rank >= 0 ? o->rank : 0;
     const int last_rank = o->rank >= 0 ? o->rank : o->world_size - 1;
@@ -66,7 +65,7 @@ Action setup_batches(CLI::App& sub) {
     const data::StepBuilder& any = *builders.front();
     const int64_t total = any.total_steps();
     if (!o->json) {
-      std::cout << "# " << config.data.dataset << ": " << core::format_count(dataset->size(lo.split)) << " " << o->split
+      std::cout << "# " << config.data.dataset << ": " << core::format_count(dataset->size(lo.split)) << " " << data::name_of(o->split)
                 << " sequences; global batch " << lo.global_batch << ", micro batch " << lo.micro_batch << ", "
                 << o->world_size << (o->world_size == 1 ? " rank" : " ranks") << "; " << any.steps_per_epoch()
                 << " steps per epoch; objective " << any.objective().name() << ", max_length " << lo.data.max_length

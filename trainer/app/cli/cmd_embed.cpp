@@ -6,23 +6,19 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
+#include "trainer/parallel/device.h"
 #include "trainer/weights/embedder.h"
 
 namespace ankh::cli {
 
-namespace {
-torch::Device parse_device(const std::string& name) {
-  const bool cuda = torch::cuda::is_available();
-  if (name == "cpu" || (name == "auto" && !cuda)) return torch::kCPU;
-  if (!cuda) throw core::UsageError("CUDA is not available (CPU-only build, or no GPU visible)", "--device cuda", "use --device cpu");
-  return torch::Device(torch::kCUDA, 0);
-}
-}  // namespace
-
 Action setup_embed(CLI::App& sub) {
   struct Options {
-    std::string source, fasta, output, dtype = "fp32", device = "auto", on_invalid = "error";
+    std::string source, fasta, output;
+    model::Precision dtype = model::Precision::Fp32;
+    parallel::DeviceKind device = parallel::DeviceKind::Auto;
+    data::InvalidPolicy on_invalid = data::InvalidPolicy::Error;
     bool per_residue = false, overwrite = false, no_progress = false;
     int64_t batch_tokens = 16384, max_length = 0;
     int threads = 0;
@@ -43,16 +39,10 @@ Action setup_embed(CLI::App& sub) {
                  "(counted and warned about; /fasta_lengths keeps the full length)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  sub.add_option("--dtype", o->dtype, "compute dtype: fp32, or bf16 (weights cast; output stays float32)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"fp32", "bf16"}));
-  sub.add_option("--device", o->device, "auto (cuda when available), cpu or cuda")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "cpu", "cuda"}));
-  sub.add_option("--on-invalid", o->on_invalid,
-                 "characters outside the vocabulary: error (stop, naming file and line), unk (embed <unk>), skip (drop the record)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"error", "unk", "skip"}));
+  add_choice(sub, "--dtype", o->dtype, model::precisions(), "compute dtype (bf16: weights cast; the output stays float32)");
+  add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: cuda when available");
+  add_choice(sub, "--on-invalid", o->on_invalid, data::invalid_policies(),
+             "characters outside the vocabulary: error (stop, naming file and line), unk (embed <unk>), skip (drop the record)");
   sub.add_option("--threads", o->threads, "CPU threads for the model (0: LibTorch's default)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -67,9 +57,9 @@ Action setup_embed(CLI::App& sub) {
     options.batch.batch_tokens = o->batch_tokens;
     options.batch.progress = !o->no_progress;
     options.max_length = o->max_length;
-    options.dtype = o->dtype == "bf16" ? torch::kBFloat16 : torch::kFloat32;
-    options.device = parse_device(o->device);
-    options.on_invalid = data::parse_invalid_policy(o->on_invalid);
+    options.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
+    options.device = parallel::choose_device(o->device, 0, "--device");
+    options.on_invalid = o->on_invalid;
     options.overwrite = o->overwrite;
     if (o->threads > 0) torch::set_num_threads(o->threads);
     const auto r = weights::embed_fasta(options);

@@ -30,7 +30,9 @@ Action setup_eval(CLI::App& sub) {
     const trainer::RunConfig config = o->config.load();
     parallel::MpiSession mpi;
     core::set_log_rank(mpi.rank());
-    const auto reader = checkpoints::resolve_resume(config.run.dir, o->checkpoint == "none" ? "auto" : o->checkpoint);
+    auto from = checkpoints::ResumeFrom::parse(o->checkpoint);
+    if (from.mode == checkpoints::ResumeFrom::Mode::None) from.mode = checkpoints::ResumeFrom::Mode::Auto;  // something to evaluate
+    const auto reader = checkpoints::resolve_resume(config.run.dir, from);
     if (!reader)
       throw core::CheckpointError("no committed checkpoint to evaluate", config.run.dir,
                                   "train first, or pass --checkpoint DIR");

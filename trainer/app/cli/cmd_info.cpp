@@ -9,6 +9,8 @@
 #include "trainer/app/cli/command.h"
 #include "trainer/app/cli/config_args.h"
 #include "trainer/model/model_stats.h"
+#include "trainer/optim/optimizer.h"
+#include "trainer/weights/model_io.h"
 
 namespace ankh::cli {
 
@@ -34,7 +36,7 @@ std::string describe(const trainer::RunConfig& c) {
   std::ostringstream out;
   out << "model: d_model " << model.d_model << ", " << model.num_heads << " heads x " << model.d_kv << ", d_ff "
       << model.d_ff << ", " << model.encoder_layers << " encoder + " << model.decoder_layers << " decoder layers, "
-      << model.activation << ", " << (model.tie_embeddings ? "tied" : "untied") << " embeddings, vocab "
+      << m::name_of(model.activation) << ", " << (model.tie_embeddings ? "tied" : "untied") << " embeddings, vocab "
       << model.vocab_size << "\n\n";
 
   const m::ParamCounts p = m::count_parameters(model);
@@ -52,7 +54,7 @@ std::string describe(const trainer::RunConfig& c) {
   const double per_sequence = per_token * static_cast<double>(le);
   out << "\ntraining FLOPs (matmuls incl. attention; forward + backward = 3 x forward)\n"
       << row("lengths", std::to_string(le) + " / " + std::to_string(ld),
-             "encoder (data.max_length) / decoder (typical for objective " + c.objective.kind + ")")
+             "encoder (data.max_length) / decoder (typical for objective " + std::string(data::name_of(c.objective.kind)) + ")")
       << row("per token", flops(per_token), "per encoder token")
       << row("per sequence", flops(per_sequence),
              "encoder " + percent(static_cast<int64_t>(fwd.encoder), static_cast<int64_t>(fwd.total())) +
@@ -61,15 +63,16 @@ std::string describe(const trainer::RunConfig& c) {
       << row("per step", flops(per_sequence * static_cast<double>(c.train.global_batch)),
              "global batch " + std::to_string(c.train.global_batch));
 
-  const bool momentum = c.optim.name == "adafactor" && c.optim.adafactor_beta1 > 0;
-  const m::MemoryEstimate mem = m::estimate_memory(model, c.optim.name, le, ld, momentum);
+  const bool momentum = c.optim.name == optim::OptimizerKind::Adafactor && c.optim.adafactor_beta1 > 0;
+  const m::MemoryEstimate mem =
+      m::estimate_memory(model, le, ld, static_cast<double>(optim::estimate_state_bytes(c.optim, weights::parameter_shapes(model))));
   const int64_t micro_tokens = c.train.micro_batch * le;
   out << "\ntraining memory per rank (estimate; fp32 master weights, "
       << (mem.activation_bytes_per_element == 2 ? "bf16" : "fp32") << " activations"
       << (model.activation_checkpointing ? ", activation checkpointing" : "") << ")\n"
       << row("weights", core::format_bytes(mem.weights))
       << row("gradients", core::format_bytes(mem.gradients))
-      << row("optimizer", core::format_bytes(mem.optimizer_state), c.optim.name + (momentum ? " with momentum" : ""))
+      << row("optimizer", core::format_bytes(mem.optimizer_state), std::string(optim::name_of(c.optim.name)) + (momentum ? " with momentum" : ""))
       << row("activations", core::format_bytes(mem.activations_per_token) + "/tok",
              "x " + std::to_string(c.train.micro_batch) + " x " + std::to_string(le) + " tokens = " +
                  core::format_bytes(mem.activations_per_token * static_cast<double>(micro_tokens)))

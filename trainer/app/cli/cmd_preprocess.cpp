@@ -6,6 +6,7 @@
 
 #include "core/strings.h"
 #include "data/preprocess.h"
+#include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
 
 namespace ankh::cli {
@@ -13,7 +14,8 @@ namespace ankh::cli {
 Action setup_preprocess(CLI::App& sub) {
   struct Options {
     std::vector<std::string> inputs;
-    std::string output, on_invalid = "error";
+    std::string output;
+    data::InvalidPolicy on_invalid = data::InvalidPolicy::Error;
     double valid_fraction = 0.001;
     int64_t shard_sequences = 0, shard_mb = 128;
     int threads = 0;
@@ -26,11 +28,9 @@ Action setup_preprocess(CLI::App& sub) {
                  "fraction of records in the valid split, chosen by a hash of the record id")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.999999));
-  sub.add_option("--on-invalid", o->on_invalid,
-                 "characters outside the vocabulary: error (stop, naming file and line), unk (store <unk>), "
-                 "skip (drop the record)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"error", "unk", "skip"}));
+  add_choice(sub, "--on-invalid", o->on_invalid, data::invalid_policies(),
+             "characters outside the vocabulary: error (stop, naming file and line), unk (store <unk>), "
+             "skip (drop the record)");
   auto* by_count = sub.add_option("--shard-sequences", o->shard_sequences, "sequences per shard")->check(CLI::PositiveNumber);
   sub.add_option("--shard-mb", o->shard_mb, "shard size in MiB (residues + offsets + ids)")
       ->capture_default_str()
@@ -47,7 +47,7 @@ Action setup_preprocess(CLI::App& sub) {
     for (const auto& in : o->inputs) p.inputs.emplace_back(in);
     p.output = o->output;
     p.valid_fraction = o->valid_fraction;
-    p.on_invalid = data::parse_invalid_policy(o->on_invalid);
+    p.on_invalid = o->on_invalid;
     p.shard_sequences = o->shard_sequences;
     p.shard_mb = o->shard_mb;
     p.threads = o->threads > 0 ? o->threads : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
