@@ -11,11 +11,13 @@
 
 namespace ankh::cli {
 
+// `choices` must outlive the parse (the tables are function-local statics); so must `value`.
 template <class E>
 CLI::Option* add_choice(CLI::App& app, const std::string& flags, E& value, const core::Choices<E>& choices,
                         const std::string& help) {
-  return app.add_option(flags, value, help)
-      ->transform(CLI::CheckedTransformer(choices.by_name()).description(""))
+  auto* option = app.add_option_function<std::string>(
+      flags, [&value, &choices](const std::string& name) { value = *choices.parse(name); }, help);
+  return option->check(CLI::IsMember(choices.names()).description(""))
       ->type_name(core::join(choices.names(), "|"))
       ->default_str(choices.name(value));
 }
