@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "checkpoints/commit_marker.h"
+#include "core/file_descriptor.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/strings.h"
@@ -146,24 +147,18 @@ void CheckpointReader::verify_checksums() const {
   std::vector<char> buffer(16 << 20);
   for (const auto& [name, expected] : files_) {
     const fs::path path = dir_ / name;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw core::IoError(std::string("cannot open: ") + std::strerror(errno), path.string());
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    const auto fd = core::FileDescriptor::open(path, O_RDONLY);
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
     Xxh64 hash;
     uint64_t total = 0;
     for (;;) {
-      const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+      const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        ::close(fd);
-        throw core::IoError(std::string("read failed: ") + std::strerror(err), path.string());
-      }
+      if (n < 0) throw core::IoError(std::string("read failed: ") + std::strerror(errno), path.string());
       if (n == 0) break;
       hash.update(buffer.data(), static_cast<std::size_t>(n));
       total += static_cast<uint64_t>(n);
     }
-    ::close(fd);
     check_digest(path, expected, total, hash.digest());
   }
 }

@@ -16,6 +16,7 @@
 
 #include "checkpoints/checkpoint_dir.h"
 #include "checkpoints/commit_marker.h"
+#include "core/file_descriptor.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/strings.h"
@@ -35,12 +36,10 @@ class RunLock {
  public:
   explicit RunLock(const fs::path& dir) {
     const fs::path path = dir / ".lock";
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) throw core::IoError(std::string("cannot create the checkpoint lock: ") + std::strerror(errno), path.string());
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    fd_ = core::FileDescriptor::open(path, O_RDWR | O_CREAT);
+    if (::flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       if (err == EWOULDBLOCK) {
-        ::close(fd_);
         throw CheckpointError("another checkpoint of this run is being written", path.string(),
                               "a save must commit before the next begins; is another job using the same run.dir?");
       }
@@ -48,14 +47,11 @@ class RunLock {
       spdlog::debug("checkpoint lock unavailable on {} ({}); continuing without it", path.string(), std::strerror(err));
     }
   }
-  ~RunLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
-  }
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
 
  private:
-  int fd_ = -1;
+  core::FileDescriptor fd_;  // closing it (with the lock) releases the flock
 };
 
 bool is_stale_temp(const std::string& name) {

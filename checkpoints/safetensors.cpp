@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/file_descriptor.h"
 #include "core/strings.h"
 
 namespace ankh::checkpoints {
@@ -47,12 +48,6 @@ std::string known_dtypes() {
   return core::join(names, ", ");
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
 void write_all(int fd, const void* data, uint64_t size, const fs::path& path) {
   const auto* p = static_cast<const char*>(data);
   while (size > 0) {
@@ -67,14 +62,6 @@ void write_all(int fd, const void* data, uint64_t size, const fs::path& path) {
     size -= static_cast<uint64_t>(n);
   }
 }
-
-// An fd closed on scope exit (exceptions included).
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 torch::Tensor cpu_contiguous(const torch::Tensor& t) {
   torch::Tensor out = t.detach();
@@ -139,10 +126,9 @@ FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors, 
   AsyncXxh64 hash;  // declared after everything it reads: joined before they go away
   uint64_t written = 0;
   {
-    Fd out{::open(file.temp_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)};
-    if (out.fd < 0) throw IoError(std::string("cannot create file: ") + std::strerror(errno), file.temp_path().string());
+    core::FileDescriptor out = core::FileDescriptor::open(file.temp_path(), O_WRONLY | O_CREAT | O_TRUNC);
     auto put = [&](const void* bytes, uint64_t size) {
-      write_all(out.fd, bytes, size, path);
+      write_all(out.get(), bytes, size, path);
       hash.update(bytes, size);  // on the hasher's thread, while the next piece is written
       written += size;
     };
@@ -157,10 +143,8 @@ FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors, 
         left -= n;
       }
     }
-    if (::fsync(out.fd) != 0) throw IoError(std::string("fsync failed: ") + std::strerror(errno), path.string());
-    const int fd = out.fd;
-    out.fd = -1;
-    if (::close(fd) != 0) throw IoError(std::string("close failed: ") + std::strerror(errno), path.string());
+    if (::fsync(out.get()) != 0) throw IoError(std::string("fsync failed: ") + std::strerror(errno), path.string());
+    out.close(path);
   }
   file.commit();
   return {written, hash.finish()};
@@ -169,157 +153,148 @@ FileDigest write_safetensors(const fs::path& path, const NamedTensors& tensors, 
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+namespace {
+
+const char* const kTruncatedHint =
+    "the file is incomplete (an interrupted copy or write?): copy it again or use another checkpoint";
+
+// One tensor's header entry {"dtype", "shape", "data_offsets"}, checked against itself and the
+// size of the data section.
+TensorInfo parse_tensor_entry(const std::string& name, const nlohmann::json& entry, uint64_t data_size,
+                              const std::string& where) {
+  const std::string tensor = "tensor '" + name + "': ";
+  auto fail = [&](const std::string& what, const std::string& hint = "") { return CheckpointError(tensor + what, where, hint); };
+  if (!entry.is_object()) throw fail("header entry is not an object");
+  const auto dtype = entry.find("dtype");
+  const auto shape = entry.find("shape");
+  const auto offsets = entry.find("data_offsets");
+  if (dtype == entry.end() || shape == entry.end() || offsets == entry.end())
+    throw fail("header entry lacks dtype, shape or data_offsets");
+  if (!dtype->is_string()) throw fail("dtype is not a string");
+  TensorInfo info;
+  info.dtype_name = dtype->get<std::string>();
+  const auto type = parse_safetensors_dtype(info.dtype_name);
+  if (!type) throw fail("unknown dtype '" + info.dtype_name + "'", "supported: " + known_dtypes());
+  info.dtype = *type;
+
+  if (!shape->is_array()) throw fail("shape is not an array");
+  uint64_t expected = c10::elementSize(info.dtype);
+  for (const auto& d : *shape) {
+    if (!d.is_number_unsigned()) throw fail("shape " + shape->dump() + " has a negative or non-integer size");
+    const uint64_t size = d.get<uint64_t>();
+    if (size > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(expected, size, &expected))
+      throw fail("shape " + shape->dump() + " is too large", "the file is corrupt");
+    info.shape.push_back(static_cast<int64_t>(size));
+  }
+  if (!offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
+      !(*offsets)[1].is_number_unsigned())
+    throw fail("data_offsets " + offsets->dump() + " is not a pair of non-negative integers");
+  info.begin = (*offsets)[0].get<uint64_t>();
+  info.end = (*offsets)[1].get<uint64_t>();
+  if (info.end < info.begin) throw fail("data_offsets " + offsets->dump() + " end before they begin", "the file is corrupt");
+  if (info.bytes() != expected)
+    throw fail("data_offsets " + offsets->dump() + " hold " + std::to_string(info.bytes()) + " bytes but shape " +
+                   core::shape_text(info.shape) + " of " + info.dtype_name + " needs " + std::to_string(expected),
+               "the file is corrupt");
+  if (info.end > data_size)
+    throw fail("data ends at byte " + std::to_string(info.end) + " of the data section, but the file holds only " +
+                   std::to_string(data_size) + " bytes of data (truncated file or offsets out of range)",
+               info.begin <= data_size ? kTruncatedHint : "the offsets are out of range: the file is corrupt");
+  return info;
+}
+
+// The header's tensors and __metadata__.
+void parse_header(const std::string& text, uint64_t data_size, const std::string& where,
+                  std::map<std::string, TensorInfo>& tensors, Metadata& metadata) {
+  const char* not_safetensors = "the file is corrupt or not a safetensors file";
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw CheckpointError(std::string("header is not valid JSON: ") + e.what(), where, not_safetensors);
+  }
+  if (!header.is_object()) throw CheckpointError("header is not a JSON object", where, not_safetensors);
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    if (it.key() != "__metadata__") {
+      tensors.emplace(it.key(), parse_tensor_entry(it.key(), it.value(), data_size, where));
+      continue;
+    }
+    if (!it.value().is_object()) throw CheckpointError("__metadata__ is not an object of strings", where);
+    for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+      if (!m.value().is_string()) throw CheckpointError("__metadata__ value of '" + m.key() + "' is not a string", where);
+      metadata[m.key()] = m.value().get<std::string>();
+    }
+  }
+}
+
+// The data section is exactly the tensors, back to back: no overlap, no gap, nothing after.
+void check_back_to_back(const std::map<std::string, TensorInfo>& tensors, uint64_t data_size, const std::string& where) {
+  std::vector<std::pair<const std::string*, const TensorInfo*>> by_offset;
+  for (const auto& [name, info] : tensors) by_offset.emplace_back(&name, &info);
+  std::stable_sort(by_offset.begin(), by_offset.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.second->begin, a.second->end) < std::make_pair(b.second->begin, b.second->end);
+  });
+  uint64_t covered = 0;
+  const std::string* previous = nullptr;
+  for (const auto& [name, info] : by_offset) {
+    if (info->begin < covered)
+      throw CheckpointError("tensor '" + *name + "' overlaps tensor '" + *previous + "' (bytes " +
+                                std::to_string(info->begin) + ".." + std::to_string(covered) + " of the data section)",
+                            where, "the file is corrupt");
+    if (info->begin > covered)
+      throw CheckpointError("gap of " + std::to_string(info->begin - covered) + " bytes before tensor '" + *name +
+                                "' in the data section",
+                            where, "the file is corrupt");
+    covered = info->end;
+    previous = name;
+  }
+  if (covered != data_size)
+    throw CheckpointError(std::to_string(data_size - covered) + " bytes after the last tensor's data", where,
+                          "the file is corrupt");
+}
+
+}  // namespace
+
 SafetensorsReader::SafetensorsReader(fs::path path) : path_(std::move(path)) {
   const std::string where = path_.string();
-  auto fail = [&](const std::string& what, const std::string& hint) { return CheckpointError(what, where, hint); };
-  const std::string truncated_hint = "the file is incomplete (an interrupted copy or write?): copy it again or use another checkpoint";
-
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) {
+  fd_ = core::FileDescriptor(::open(path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd_.valid()) {
     const int err = errno;
     throw CheckpointError(std::string("cannot open safetensors file: ") + std::strerror(err), where,
                           err == ENOENT ? "check the path" : "");
   }
-  // From here on the destructor will not run if we throw: close explicitly.
-  try {
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw IoError(std::string("cannot stat: ") + std::strerror(errno), where);
-    if (!S_ISREG(st.st_mode)) throw fail("not a regular file", "give the path of a .safetensors file");
-    file_size_ = static_cast<uint64_t>(st.st_size);
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint only: ignore failure
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) throw IoError(std::string("cannot stat: ") + std::strerror(errno), where);
+  if (!S_ISREG(st.st_mode)) throw CheckpointError("not a regular file", where, "give the path of a .safetensors file");
+  file_size_ = static_cast<uint64_t>(st.st_size);
+  ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint only: ignore failure
 
-    if (file_size_ < 8)
-      throw fail("file is truncated: " + std::to_string(file_size_) + " bytes, but a safetensors file starts with an 8-byte header length",
-                 truncated_hint);
-    uint64_t header_len = 0;
-    read_exact(&header_len, 8, 0, "header length");
-    if (header_len > file_size_ - 8)
-      throw fail("header length " + std::to_string(header_len) + " runs past the end of the file (" + std::to_string(file_size_) +
-                     " bytes)",
-                 header_len > kMaxHeaderBytes ? "this is not a safetensors file" : truncated_hint);
-    if (header_len > kMaxHeaderBytes)
-      throw fail("header length " + std::to_string(header_len) + " exceeds the 100 MB limit of the format",
-                 "this is not a safetensors file");
-    data_start_ = 8 + header_len;
-    prefix_.resize(data_start_);
-    std::memcpy(prefix_.data(), &header_len, 8);
-    read_exact(prefix_.data() + 8, header_len, 8, "header");
+  if (file_size_ < 8)
+    throw CheckpointError("file is truncated: " + std::to_string(file_size_) +
+                              " bytes, but a safetensors file starts with an 8-byte header length",
+                          where, kTruncatedHint);
+  uint64_t header_len = 0;
+  read_exact(&header_len, 8, 0, "header length");
+  if (header_len > file_size_ - 8)
+    throw CheckpointError("header length " + std::to_string(header_len) + " runs past the end of the file (" +
+                              std::to_string(file_size_) + " bytes)",
+                          where, header_len > kMaxHeaderBytes ? "this is not a safetensors file" : kTruncatedHint);
+  if (header_len > kMaxHeaderBytes)
+    throw CheckpointError("header length " + std::to_string(header_len) + " exceeds the 100 MB limit of the format", where,
+                          "this is not a safetensors file");
+  data_start_ = 8 + header_len;
+  prefix_.resize(data_start_);
+  std::memcpy(prefix_.data(), &header_len, 8);
+  read_exact(prefix_.data() + 8, header_len, 8, "header");
 
-    nlohmann::json header;
-    try {
-      header = nlohmann::json::parse(prefix_.begin() + 8, prefix_.end());
-    } catch (const nlohmann::json::parse_error& e) {
-      throw fail(std::string("header is not valid JSON: ") + e.what(), "the file is corrupt or not a safetensors file");
-    }
-    if (!header.is_object()) throw fail("header is not a JSON object", "the file is corrupt or not a safetensors file");
-
-    const uint64_t data_size = file_size_ - data_start_;
-    std::vector<std::pair<const std::string*, const TensorInfo*>> by_offset;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-      const std::string& name = it.key();
-      const nlohmann::json& entry = it.value();
-      if (name == "__metadata__") {
-        if (!entry.is_object()) throw fail("__metadata__ is not an object of strings", "");
-        for (auto m = entry.begin(); m != entry.end(); ++m) {
-          if (!m.value().is_string()) throw fail("__metadata__ value of '" + m.key() + "' is not a string", "");
-          metadata_[m.key()] = m.value().get<std::string>();
-        }
-        continue;
-      }
-      const std::string tensor = "tensor '" + name + "': ";
-      if (!entry.is_object()) throw fail(tensor + "header entry is not an object", "");
-      const auto dtype = entry.find("dtype");
-      const auto shape = entry.find("shape");
-      const auto offsets = entry.find("data_offsets");
-      if (dtype == entry.end() || shape == entry.end() || offsets == entry.end())
-        throw fail(tensor + "header entry lacks dtype, shape or data_offsets", "");
-      if (!dtype->is_string()) throw fail(tensor + "dtype is not a string", "");
-      TensorInfo info;
-      info.dtype_name = dtype->get<std::string>();
-      const auto type = parse_safetensors_dtype(info.dtype_name);
-      if (!type) throw fail(tensor + "unknown dtype '" + info.dtype_name + "'", "supported: " + known_dtypes());
-      info.dtype = *type;
-
-      if (!shape->is_array()) throw fail(tensor + "shape is not an array", "");
-      uint64_t expected = c10::elementSize(info.dtype);
-      for (const auto& d : *shape) {
-        if (!d.is_number_unsigned()) throw fail(tensor + "shape " + shape->dump() + " has a negative or non-integer size", "");
-        const uint64_t size = d.get<uint64_t>();
-        if (size > static_cast<uint64_t>(INT64_MAX) || __builtin_mul_overflow(expected, size, &expected))
-          throw fail(tensor + "shape " + shape->dump() + " is too large", "the file is corrupt");
-        info.shape.push_back(static_cast<int64_t>(size));
-      }
-      if (!offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
-          !(*offsets)[1].is_number_unsigned())
-        throw fail(tensor + "data_offsets " + offsets->dump() + " is not a pair of non-negative integers", "");
-      info.begin = (*offsets)[0].get<uint64_t>();
-      info.end = (*offsets)[1].get<uint64_t>();
-      if (info.end < info.begin)
-        throw fail(tensor + "data_offsets " + offsets->dump() + " end before they begin", "the file is corrupt");
-      if (info.bytes() != expected)
-        throw fail(tensor + "data_offsets " + offsets->dump() + " hold " + std::to_string(info.bytes()) + " bytes but shape " +
-                       shape_text(info.shape) + " of " + info.dtype_name + " needs " + std::to_string(expected),
-                   "the file is corrupt");
-      if (info.end > data_size)
-        throw fail(tensor + "data ends at byte " + std::to_string(info.end) + " of the data section, but the file holds only " +
-                       std::to_string(data_size) + " bytes of data (truncated file or offsets out of range)",
-                   info.begin <= data_size ? truncated_hint : "the offsets are out of range: the file is corrupt");
-      auto [pos, inserted] = tensors_.emplace(name, std::move(info));
-      by_offset.emplace_back(&pos->first, &pos->second);
-    }
-
-    // The data section is exactly the tensors, back to back: no overlap, no gap, nothing after.
-    std::stable_sort(by_offset.begin(), by_offset.end(), [](const auto& a, const auto& b) {
-      return std::make_pair(a.second->begin, a.second->end) < std::make_pair(b.second->begin, b.second->end);
-    });
-    uint64_t covered = 0;
-    const std::string* previous = nullptr;
-    for (const auto& [name, info] : by_offset) {
-      if (info->begin < covered)
-        throw fail("tensor '" + *name + "' overlaps tensor '" + *previous + "' (bytes " + std::to_string(info->begin) + ".." +
-                       std::to_string(covered) + " of the data section)",
-                   "the file is corrupt");
-      if (info->begin > covered)
-        throw fail("gap of " + std::to_string(info->begin - covered) + " bytes before tensor '" + *name + "' in the data section",
-                   "the file is corrupt");
-      covered = info->end;
-      previous = name;
-    }
-    if (covered != data_size)
-      throw fail(std::to_string(data_size - covered) + " bytes after the last tensor's data", "the file is corrupt");
-  } catch (...) {
-    ::close(fd_);
-    fd_ = -1;
-    throw;
-  }
+  parse_header(prefix_.substr(8), file_size_ - data_start_, where, tensors_, metadata_);
+  check_back_to_back(tensors_, file_size_ - data_start_, where);
 }
 
-SafetensorsReader::~SafetensorsReader() {
-  if (fd_ >= 0) ::close(fd_);
-}
+SafetensorsReader::~SafetensorsReader() = default;
 
-SafetensorsReader::SafetensorsReader(SafetensorsReader&& other) noexcept
-    : path_(std::move(other.path_)),
-      fd_(std::exchange(other.fd_, -1)),
-      file_size_(other.file_size_),
-      data_start_(other.data_start_),
-      prefix_(std::move(other.prefix_)),
-      tensors_(std::move(other.tensors_)),
-      metadata_(std::move(other.metadata_)) {}
-
-SafetensorsReader& SafetensorsReader::operator=(SafetensorsReader&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    path_ = std::move(other.path_);
-    fd_ = std::exchange(other.fd_, -1);
-    file_size_ = other.file_size_;
-    data_start_ = other.data_start_;
-    prefix_ = std::move(other.prefix_);
-    tensors_ = std::move(other.tensors_);
-    metadata_ = std::move(other.metadata_);
-  }
-  return *this;
-}
+SafetensorsReader::SafetensorsReader(SafetensorsReader&& other) noexcept = default;
+SafetensorsReader& SafetensorsReader::operator=(SafetensorsReader&& other) noexcept = default;
 
 std::vector<std::string> SafetensorsReader::names() const {
   std::vector<std::string> out;
@@ -341,7 +316,7 @@ const TensorInfo& SafetensorsReader::info(const std::string& name) const {
 void SafetensorsReader::read_exact(void* dst, uint64_t size, uint64_t offset, const std::string& what) const {
   auto* p = static_cast<char*>(dst);
   while (size > 0) {
-    const ssize_t n = ::pread(fd_, p, std::min(size, kChunkBytes), static_cast<off_t>(offset));
+    const ssize_t n = ::pread(fd_.get(), p, std::min(size, kChunkBytes), static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw IoError("cannot read " + what + ": " + std::strerror(errno), path_.string());
     if (n == 0)

@@ -22,10 +22,13 @@
 
 #include "checkpoints/checksum.h"
 
+#include "core/file_descriptor.h"
+#include "core/named_tensors.h"
+
 namespace ankh::checkpoints {
 
 // Sorted by name, like the files' headers.
-using NamedTensors = std::map<std::string, torch::Tensor>;
+using core::NamedTensors;
 using Metadata = std::map<std::string, std::string>;
 
 // Dtype names of the format: F64 F32 F16 BF16 I64 I32 I16 I8 U8 BOOL.
@@ -85,7 +88,7 @@ class SafetensorsReader {
   void read_exact(void* dst, uint64_t size, uint64_t offset, const std::string& what) const;
 
   std::filesystem::path path_;
-  int fd_ = -1;
+  core::FileDescriptor fd_;
   uint64_t file_size_ = 0;
   uint64_t data_start_ = 0;   // 8 + header length
   std::string prefix_;        // the 8 length bytes and the header, for load_all's hash

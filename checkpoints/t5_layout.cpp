@@ -1,6 +1,7 @@
 #include "checkpoints/t5_layout.h"
 
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace ankh::checkpoints {
 
@@ -15,12 +16,6 @@ int64_t int_key(const nlohmann::json& config, const char* key, std::optional<int
   if (!it->is_number_integer() || it->get<int64_t>() < 0)
     throw core::CheckpointError(std::string("T5 config key '") + key + "' is not a non-negative integer: " + it->dump(), "config.json");
   return it->get<int64_t>();
-}
-
-std::string shape_text(const Shape& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
 }
 
 }  // namespace
@@ -87,15 +82,15 @@ std::vector<std::string> check_t5_tensors(const T5Layout& layout, const std::map
   std::vector<std::string> problems;
   for (const auto& [name, shape] : layout.required) {
     const auto it = shapes.find(name);
-    if (it == shapes.end()) problems.push_back("missing " + name + " " + shape_text(shape));
+    if (it == shapes.end()) problems.push_back("missing " + name + " " + core::shape_text(shape));
   }
   for (const auto& [name, shape] : shapes) {
     const Shape* expected = nullptr;
     if (const auto r = layout.required.find(name); r != layout.required.end()) expected = &r->second;
     if (const auto o = layout.optional.find(name); o != layout.optional.end()) expected = &o->second;
-    if (!expected) problems.push_back("unexpected " + name + " " + shape_text(shape));
+    if (!expected) problems.push_back("unexpected " + name + " " + core::shape_text(shape));
     else if (*expected != shape)
-      problems.push_back("wrong shape " + name + ": " + shape_text(shape) + ", expected " + shape_text(*expected));
+      problems.push_back("wrong shape " + name + ": " + core::shape_text(shape) + ", expected " + core::shape_text(*expected));
   }
   return problems;
 }

@@ -31,12 +31,6 @@ class UsageError : public Error {
   int exit_code() const override { return 2; }
 };
 
-// A subcommand or feature that this build does not provide.
-class NotImplementedError : public Error {
- public:
-  using Error::Error;
-};
-
 // Malformed user input data: FASTA, datasets, checkpoints written by something else.
 class InputError : public Error {
  public:

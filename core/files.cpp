@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 
 namespace ankh::core {
 
@@ -19,11 +20,9 @@ fs::path temp_path_for(const fs::path& target) {
 }
 
 void fsync_path(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw IoError(std::string("cannot open for fsync: ") + std::strerror(errno), path.string());
-  const int rc = ::fsync(fd);
+  const FileDescriptor fd = FileDescriptor::open(path, O_RDONLY);
+  const int rc = ::fsync(fd.get());
   const int err = errno;
-  ::close(fd);
   // Some file systems refuse fsync on directories (EINVAL); the data itself was synced.
   if (rc != 0 && err != EINVAL) throw IoError(std::string("fsync failed: ") + std::strerror(err), path.string());
 }

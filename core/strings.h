@@ -37,5 +37,7 @@ std::string format_count(int64_t n);
 std::string format_si(double v, int precision = 2);
 // 3725 s -> "1:02:05".
 std::string format_duration(double seconds);
+// A tensor shape: {2, 3} -> "[2, 3]".
+std::string shape_text(const std::vector<int64_t>& shape);
 
 }  // namespace ankh::core

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 
 namespace ankh::data {
 
@@ -18,15 +19,12 @@ namespace {
 
 class PlainStream final : public InputStream {
  public:
-  PlainStream(int fd, std::string name, uint64_t size) : fd_(fd) {
+  PlainStream(core::FileDescriptor fd, std::string name, uint64_t size) : fd_(std::move(fd)) {
     name_ = std::move(name);
     file_size_ = size;
-    ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   }
-  ~PlainStream() override {
-    unmap();
-    ::close(fd_);
-  }
+  ~PlainStream() override { unmap(); }
 
   // Large blocks come from a read-only mapping of the file, a window at a time (populated at
   // once, so no page faults either): the parser reads the page cache in place.
@@ -36,19 +34,19 @@ class PlainStream final : public InputStream {
     unmap();
     if (position_ >= file_size_) return {};
     const std::size_t window = std::min<uint64_t>((n + page - 1) / page * page, file_size_ - position_);
-    void* p = ::mmap(nullptr, window, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(position_));
+    void* p = ::mmap(nullptr, window, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_.get(), static_cast<off_t>(position_));
     if (p == MAP_FAILED) return InputStream::next_block(scratch, n);  // e.g. a pipe: plain reads
     window_ = p;
     window_size_ = window;
     position_ += window;
-    if (::lseek(fd_, static_cast<off_t>(position_), SEEK_SET) < 0)
+    if (::lseek(fd_.get(), static_cast<off_t>(position_), SEEK_SET) < 0)
       throw core::IoError(std::string("seek failed: ") + std::strerror(errno), name_);
     return {static_cast<const char*>(p), window};
   }
 
   std::size_t read(char* buf, std::size_t n) override {
     for (;;) {
-      const ssize_t got = ::read(fd_, buf, n);
+      const ssize_t got = ::read(fd_.get(), buf, n);
       if (got >= 0) {
         position_ += static_cast<uint64_t>(got);
         return static_cast<std::size_t>(got);
@@ -65,7 +63,7 @@ class PlainStream final : public InputStream {
     window_ = nullptr;
   }
 
-  int fd_;
+  core::FileDescriptor fd_;
   uint64_t position_ = 0;
   void* window_ = nullptr;
   std::size_t window_size_ = 0;
@@ -110,32 +108,23 @@ class GzipStream final : public InputStream {
 
 std::unique_ptr<InputStream> InputStream::open(const std::filesystem::path& path) {
   const std::string name = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  core::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid())
     throw core::IoError(std::string("cannot open input: ") + std::strerror(errno), name,
                         errno == ENOENT ? "check the path given to --input" : "");
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    ::close(fd);
-    throw core::IoError("input is a directory, not a FASTA file", name);
-  }
+  if (std::filesystem::is_directory(path, ec)) throw core::IoError("input is a directory, not a FASTA file", name);
   const uint64_t size = std::filesystem::file_size(path, ec);
   unsigned char magic[2] = {0, 0};
-  const ssize_t got = ::pread(fd, magic, 2, 0);
-  if (got < 0) {
-    const int err = errno;
-    ::close(fd);
-    throw core::IoError(std::string("cannot read input: ") + std::strerror(err), name);
-  }
+  const ssize_t got = ::pread(fd.get(), magic, 2, 0);
+  if (got < 0) throw core::IoError(std::string("cannot read input: ") + std::strerror(errno), name);
   if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-    gzFile gz = gzdopen(fd, "rb");  // takes ownership of fd
-    if (!gz) {
-      ::close(fd);
-      throw core::IoError("cannot open gzip stream", name);
-    }
+    gzFile gz = gzdopen(fd.get(), "rb");
+    if (!gz) throw core::IoError("cannot open gzip stream", name);
+    fd.release();  // the gzip stream owns it now (gzclose closes it)
     return std::make_unique<GzipStream>(gz, name, ec ? 0 : size);
   }
-  return std::make_unique<PlainStream>(fd, name, ec ? 0 : size);
+  return std::make_unique<PlainStream>(std::move(fd), name, ec ? 0 : size);
 }
 
 }  // namespace ankh::data

@@ -25,6 +25,16 @@ void from_json(const nlohmann::json& j, LoaderState& s) {
   if (s.epoch < 0 || s.next_sample < 0) throw core::InputError("malformed loader state: negative epoch or position");
 }
 
+void check_batch_geometry(int64_t global_batch, int64_t micro_batch, int64_t world_size, core::IssueList& issues,
+                          const std::string& origin) {
+  if (global_batch % (world_size * micro_batch) == 0) return;
+  issues.add("train.global_batch", origin,
+             std::to_string(global_batch) + " is not a multiple of " + std::to_string(world_size) +
+                 " ranks x train.micro_batch " + std::to_string(micro_batch),
+             "global_batch = ranks x micro_batch x accumulation steps: choose a multiple of " +
+                 std::to_string(world_size * micro_batch) + ", or change the ranks or train.micro_batch");
+}
+
 namespace {
 
 std::unique_ptr<const Objective> checked_objective(const LoaderOptions& o) {
@@ -36,12 +46,7 @@ std::unique_ptr<const Objective> checked_objective(const LoaderOptions& o) {
   if (o.world_size < 1 || o.rank < 0 || o.rank >= o.world_size)
     throw core::UsageError("rank " + std::to_string(o.rank) + " is not in [0, world size " +
                            std::to_string(o.world_size) + ")");
-  if (issues.empty() && o.global_batch % (o.world_size * o.micro_batch) != 0)
-    issues.add("train.global_batch", "",
-               std::to_string(o.global_batch) + " is not a multiple of world size x micro batch (" +
-                   std::to_string(o.world_size) + " x " + std::to_string(o.micro_batch) + ")",
-               "choose train.global_batch = k x " + std::to_string(o.world_size * o.micro_batch) +
-                   " or another train.micro_batch");
+  if (issues.empty()) check_batch_geometry(o.global_batch, o.micro_batch, o.world_size, issues);
   issues.throw_if_any();
   return make_objective(o.objective);
 }

@@ -55,6 +55,12 @@ struct LoaderOptions {
   bool background = true;      // false: next_step() builds on the calling thread
 };
 
+// The batch geometry every step keeps: train.global_batch = ranks x train.micro_batch x
+// accumulation steps. Adds an issue on train.global_batch (with `origin`, where it was set) when
+// it does not split; the one check the loader, the trainer and sweeps all make.
+void check_batch_geometry(int64_t global_batch, int64_t micro_batch, int64_t world_size, core::IssueList& issues,
+                          const std::string& origin = "");
+
 // One global step as seen by one rank: what `ankh batches` prints and tests inspect.
 struct PlannedStep {
   int64_t epoch = 0;

@@ -202,67 +202,82 @@ void add_counts(PreprocessCounts& total, const PreprocessCounts& c) {
   total.skipped_invalid += c.skipped_invalid;
 }
 
-}  // namespace
-
-PreprocessResult preprocess(const PreprocessOptions& o) {
+void check_options(const PreprocessOptions& o) {
   if (o.inputs.empty()) throw core::UsageError("no input files", "ankh preprocess", "pass --input FILE (repeatable)");
   if (o.output.empty()) throw core::UsageError("no output directory", "ankh preprocess", "pass --output DIR");
   if (!(o.valid_fraction >= 0 && o.valid_fraction < 1))
     throw core::UsageError("--valid-fraction must be in [0, 1), got " + core::format_double(o.valid_fraction));
   if (o.shard_sequences < 0 || o.shard_mb <= 0) throw core::UsageError("shard size must be positive");
   if (o.threads < 1) throw core::UsageError("--threads must be at least 1");
+}
 
-  core::Stopwatch clock;
-  PreprocessResult result;
-  // Every input must be readable before hours of work start.
+// The sizes of the inputs, each opened once: every input must be readable before hours of work.
+std::vector<uint64_t> probe_inputs(const PreprocessOptions& o) {
   std::vector<uint64_t> sizes;
-  for (const auto& input : o.inputs) {
-    auto probe = InputStream::open(input);
-    sizes.push_back(probe->file_size());
-    result.input_bytes += probe->file_size();
-  }
-  check_output(o);
-  fs::create_directories(o.output);
-  StagingDir staging{o.output / (".staging-" + std::to_string(::getpid()))};
-  fs::remove_all(staging.path);
-  fs::create_directories(staging.path);
+  for (const auto& input : o.inputs) sizes.push_back(InputStream::open(input)->file_size());
+  return sizes;
+}
 
-  DuplicateIdFinder dups(staging.path);
-  ShardSink sink(staging.path, o.threads, dups);
-  const uint64_t limit_bytes = static_cast<uint64_t>(o.shard_mb) << 20;
-  const uint64_t reserve = o.shard_sequences > 0 ? 0 : limit_bytes;
-  std::unique_ptr<ShardBuffer> buffers[2] = {std::make_unique<ShardBuffer>(Split::Train, reserve),
-                                             std::make_unique<ShardBuffer>(Split::Valid)};
-  int64_t numbers[2] = {0, 0};
-  auto full = [&](const ShardBuffer& b) {
-    return o.shard_sequences > 0 ? b.sequences() >= o.shard_sequences : b.bytes() >= limit_bytes;
-  };
-  auto flush = [&](int k) {
-    const Split split = k == 0 ? Split::Train : Split::Valid;
-    sink.submit(numbers[k]++, std::move(buffers[k]));
-    buffers[k] = sink.take(split, k == 0 ? reserve : 0);
-  };
-
-  Manifest& m = result.manifest;
+// The manifest's fields known before reading (shards, sources and counts come later).
+Manifest new_manifest(const PreprocessOptions& o) {
+  Manifest m;
   m.format = shard::kFormatName;
   m.format_version = shard::kFormatVersion;
   m.vocabulary = kVocabularyName;
   m.created_by = std::string("ankh ") + ANKH_VERSION;
   m.on_invalid = name_of(o.on_invalid);
   m.valid_fraction = o.valid_fraction;
+  return m;
+}
 
-  std::unique_ptr<core::Progress> progress;
-  if (o.progress) progress = std::make_unique<core::Progress>("preprocess", 0, "records", static_cast<int64_t>(result.input_bytes));
+// The two shards being filled (train and valid); a full one goes to the sink for writing and a
+// fresh buffer takes its place.
+class OpenShards {
+ public:
+  OpenShards(const PreprocessOptions& o, ShardSink& sink)
+      : sink_(sink),
+        limit_sequences_(o.shard_sequences),
+        limit_bytes_(static_cast<uint64_t>(o.shard_mb) << 20),
+        reserve_(o.shard_sequences > 0 ? 0 : limit_bytes_) {
+    buffers_[0] = std::make_unique<ShardBuffer>(Split::Train, reserve_);
+    buffers_[1] = std::make_unique<ShardBuffer>(Split::Valid);
+  }
+  void add(const FastaRecord& rec, double valid_fraction) {
+    const uint64_t hash = id_hash(rec.id);
+    const int k = in_valid_split(hash, valid_fraction) ? 1 : 0;
+    buffers_[k]->add(rec.id, hash, rec.tokens, rec.length);
+    const ShardBuffer& b = *buffers_[k];
+    if (limit_sequences_ > 0 ? b.sequences() >= limit_sequences_ : b.bytes() >= limit_bytes_) flush(k);
+  }
+  // Writes what is left and waits for every shard.
+  std::vector<ShardInfo> finish() {
+    for (int k = 0; k < 2; ++k)
+      if (!buffers_[k]->empty()) flush(k);
+    return sink_.finish();
+  }
+
+ private:
+  void flush(int k) {
+    sink_.submit(numbers_[k]++, std::move(buffers_[k]));
+    buffers_[k] = sink_.take(k == 0 ? Split::Train : Split::Valid, k == 0 ? reserve_ : 0);
+  }
+  ShardSink& sink_;
+  int64_t limit_sequences_;
+  uint64_t limit_bytes_, reserve_;
+  std::unique_ptr<ShardBuffer> buffers_[2];
+  int64_t numbers_[2] = {0, 0};
+};
+
+// Reads every input into the shards; records each source and adds up the counts in `m`.
+void read_inputs(const PreprocessOptions& o, const std::vector<uint64_t>& sizes, OpenShards& shards, Manifest& m,
+                 core::Progress* progress) {
   for (std::size_t f = 0; f < o.inputs.size(); ++f) {
     FastaReader reader(InputStream::open(o.inputs[f]), o.on_invalid);
     FastaRecord rec;
     uint64_t reported_bytes = 0;
     int64_t since_report = 0;
     while (reader.next(rec)) {
-      const uint64_t hash = id_hash(rec.id);
-      const int k = in_valid_split(hash, o.valid_fraction) ? 1 : 0;
-      buffers[k]->add(rec.id, hash, rec.tokens, rec.length);
-      if (full(*buffers[k])) flush(k);
+      shards.add(rec, o.valid_fraction);
       if (progress && ++since_report == 4096) {
         const uint64_t at = reader.stream().file_position();
         progress->advance(since_report, static_cast<int64_t>(at - reported_bytes));
@@ -274,9 +289,45 @@ PreprocessResult preprocess(const PreprocessOptions& o) {
     m.sources.push_back({fs::absolute(o.inputs[f]).lexically_normal().string(), sizes[f], reader.counts().records});
     add_counts(m.counts, reader.counts());
   }
-  for (int k = 0; k < 2; ++k)
-    if (!buffers[k]->empty()) flush(k);
-  m.shards = sink.finish();
+}
+
+// The old dataset (with --overwrite) goes only now that the new one is complete; its manifest
+// first, so that no manifest ever lists a mixture of old and new shards.
+void install(const fs::path& staging, const fs::path& output, const Manifest& m) {
+  std::error_code ec;
+  fs::remove(output / shard::kManifestName, ec);
+  for (const auto& entry : fs::directory_iterator(output))
+    if (is_shard_file(entry.path())) fs::remove(entry.path());
+  for (const ShardInfo& s : m.shards) {
+    core::fsync_path(staging / s.file);
+    core::rename_durable(staging / s.file, output / s.file);
+  }
+  core::write_file_atomic(output / shard::kManifestName, m.to_yaml());
+}
+
+}  // namespace
+
+PreprocessResult preprocess(const PreprocessOptions& o) {
+  check_options(o);
+  core::Stopwatch clock;
+  PreprocessResult result;
+  const std::vector<uint64_t> sizes = probe_inputs(o);
+  for (uint64_t size : sizes) result.input_bytes += size;
+  check_output(o);
+  fs::create_directories(o.output);
+  StagingDir staging{o.output / (".staging-" + std::to_string(::getpid()))};
+  fs::remove_all(staging.path);
+  fs::create_directories(staging.path);
+
+  DuplicateIdFinder dups(staging.path);
+  ShardSink sink(staging.path, o.threads, dups);
+  OpenShards shards(o, sink);
+  Manifest& m = result.manifest;
+  m = new_manifest(o);
+  std::unique_ptr<core::Progress> progress;
+  if (o.progress) progress = std::make_unique<core::Progress>("preprocess", 0, "records", static_cast<int64_t>(result.input_bytes));
+  read_inputs(o, sizes, shards, m, progress.get());
+  m.shards = shards.finish();
   spdlog::debug("preprocess: input read and shards written in {:.3f} s", clock.seconds());
   if (progress) progress->finish();
 
@@ -291,17 +342,7 @@ PreprocessResult preprocess(const PreprocessOptions& o) {
   m.counts.duplicate_ids = duplicates.duplicates;
   result.duplicate_examples = duplicates.examples;
 
-  // Install: the old dataset (with --overwrite) goes only now that the new one is complete; its
-  // manifest first, so that no manifest ever lists a mixture of old and new shards.
-  std::error_code ec;
-  fs::remove(o.output / shard::kManifestName, ec);
-  for (const auto& entry : fs::directory_iterator(o.output))
-    if (is_shard_file(entry.path())) fs::remove(entry.path());
-  for (const ShardInfo& s : m.shards) {
-    core::fsync_path(staging.path / s.file);
-    core::rename_durable(staging.path / s.file, o.output / s.file);
-  }
-  core::write_file_atomic(o.output / shard::kManifestName, m.to_yaml());
+  install(staging.path, o.output, m);
   result.seconds = clock.seconds();
   spdlog::debug("preprocess: shards durable and installed, manifest written at {:.3f} s", result.seconds);
   return result;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 #include "core/files.h"
 #include "data/hdf5_util.h"
 #include "data/shard_format.h"
@@ -75,11 +76,8 @@ void advise_huge_pages(const void* data, std::size_t size) {
 // time finds little left to do while parsing went on meanwhile.
 void start_writeback(const fs::path& path) {
 #ifdef __linux__
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    ::close(fd);
-  }
+  const core::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) ::sync_file_range(fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: failures do not matter
 #else
   (void)path;
 #endif
@@ -96,7 +94,10 @@ void ShardBuffer::clear(Split split) {
   id_hashes_.clear();
 }
 
-ShardInfo write_shard(const fs::path& dir, int64_t number, const ShardBuffer& shard, Durability durability) {
+namespace {
+
+// The manifest's entry for a shard: counts and the checksums of its token and offset bytes.
+ShardInfo describe_shard(int64_t number, const ShardBuffer& shard) {
   ShardInfo info;
   info.file = shard::file_name(shard.split(), number);
   info.split = shard.split();
@@ -107,64 +108,76 @@ ShardInfo write_shard(const fs::path& dir, int64_t number, const ShardBuffer& sh
   // The offsets are written little-endian; the manifest checksum is of those bytes.
   static_assert(sizeof(uint64_t) == 8);
   info.offsets_crc32 = shard::crc32(0, shard.offsets().data(), 8 * shard.offsets().size());
+  return info;
+}
 
-  core::AtomicFile out(dir / info.file);
-  const std::string where = out.target().string();
+// /ids: fixed-length NUL-padded strings when they are all short (UniProt accessions, UniRef ids),
+// otherwise variable-length ones, which do not pad every id to the longest (FASTA headers without
+// a space can be thousands of characters). h5py reads both as bytes. Returns the dataset (invalid
+// when it could not be written).
+h5::Handle write_ids(const h5::Handle& file, const ShardBuffer& shard) {
+  std::size_t longest = 1;
+  for (int64_t i = 0; i < shard.sequences(); ++i) longest = std::max(longest, shard.id(i).size());
+  h5::Handle id_type = h5::type(H5Tcopy(H5T_C_S1));
+  const auto n = static_cast<std::size_t>(shard.sequences());
+  h5::Handle id_set;
+  herr_t written = -1;
+  if (longest <= kMaxFixedIdLength) {
+    H5Tset_size(id_type, longest);
+    H5Tset_strpad(id_type, H5T_STR_NULLPAD);
+    std::vector<char> ids(longest * n, '\0');
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string_view id = shard.id(static_cast<int64_t>(i));
+      std::memcpy(ids.data() + longest * i, id.data(), id.size());
+    }
+    id_set = create_1d(file, shard::kIds, id_type, n);
+    if (id_set.valid()) written = H5Dwrite(id_set, id_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data());
+  } else {
+    H5Tset_size(id_type, H5T_VARIABLE);
+    std::vector<const char*> ids(n);
+    for (std::size_t i = 0; i < n; ++i) ids[i] = shard.id_c_str(static_cast<int64_t>(i));
+    id_set = create_1d(file, shard::kIds, id_type, n);
+    if (id_set.valid()) written = H5Dwrite(id_set, id_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data());
+  }
+  return written < 0 ? h5::Handle() : std::move(id_set);
+}
+
+// The HDF5 file at `path`: attributes, /tokens, /offsets, /ids. IoError naming `where` (the
+// shard's final name) on failure.
+void write_hdf5(const fs::path& path, const std::string& where, const ShardBuffer& shard) {
   auto fail = [&](const std::string& what) {
     throw core::IoError("cannot write shard: " + what + " (" + h5::last_error() + ")", where,
                         "check free disk space and permissions of the output directory");
   };
-  {
-    std::lock_guard<std::recursive_mutex> guard(h5::lock());
-    h5::quiet_errors();
-    // Page-aligned datasets: the mapped /tokens and /offsets then start on a page boundary.
-    h5::Handle fapl = h5::plist(H5Pcreate(H5P_FILE_ACCESS));
-    H5Pset_alignment(fapl, 4096, 4096);
-    h5::Handle file = h5::file(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
-    if (!file.valid()) fail("cannot create " + out.temp_path().string());
-    h5::write_attribute(file, "format", std::string(shard::kFormatName));
-    h5::write_attribute(file, "format_version", shard::kFormatVersion);
-    h5::write_attribute(file, "vocabulary", std::string(kVocabularyName));
-    h5::write_attribute(file, "split", std::string(name_of(shard.split())));
+  std::lock_guard<std::recursive_mutex> guard(h5::lock());
+  h5::quiet_errors();
+  // Page-aligned datasets: the mapped /tokens and /offsets then start on a page boundary.
+  h5::Handle fapl = h5::plist(H5Pcreate(H5P_FILE_ACCESS));
+  H5Pset_alignment(fapl, 4096, 4096);
+  h5::Handle file = h5::file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl));
+  if (!file.valid()) fail("cannot create " + path.string());
+  h5::write_attribute(file, "format", std::string(shard::kFormatName));
+  h5::write_attribute(file, "format_version", shard::kFormatVersion);
+  h5::write_attribute(file, "vocabulary", std::string(kVocabularyName));
+  h5::write_attribute(file, "split", std::string(name_of(shard.split())));
 
-    h5::Handle tokens = create_1d(file, shard::kTokens, H5T_STD_U8LE, shard.tokens().size());
-    if (!tokens.valid() || H5Dwrite(tokens, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.tokens().data()) < 0)
-      fail("/tokens");
-    h5::Handle offsets = create_1d(file, shard::kOffsets, H5T_STD_U64LE, shard.offsets().size());
-    if (!offsets.valid() ||
-        H5Dwrite(offsets, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.offsets().data()) < 0)
-      fail("/offsets");
+  h5::Handle tokens = create_1d(file, shard::kTokens, H5T_STD_U8LE, shard.tokens().size());
+  if (!tokens.valid() || H5Dwrite(tokens, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.tokens().data()) < 0)
+    fail("/tokens");
+  h5::Handle offsets = create_1d(file, shard::kOffsets, H5T_STD_U64LE, shard.offsets().size());
+  if (!offsets.valid() || H5Dwrite(offsets, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, shard.offsets().data()) < 0)
+    fail("/offsets");
+  h5::Handle ids = write_ids(file, shard);
+  if (!ids.valid()) fail("/ids");
+  if (ids.close() < 0 || offsets.close() < 0 || tokens.close() < 0 || file.close() < 0) fail("closing the file");
+}
 
-    // Ids: fixed-length NUL-padded strings when they are all short (UniProt accessions, UniRef
-    // ids), otherwise variable-length ones, which do not pad every id to the longest (FASTA
-    // headers without a space can be thousands of characters). h5py reads both as bytes.
-    std::size_t longest = 1;
-    for (int64_t i = 0; i < shard.sequences(); ++i) longest = std::max(longest, shard.id(i).size());
-    h5::Handle id_type = h5::type(H5Tcopy(H5T_C_S1));
-    const auto n = static_cast<std::size_t>(shard.sequences());
-    h5::Handle id_set;
-    herr_t written = -1;
-    if (longest <= kMaxFixedIdLength) {
-      H5Tset_size(id_type, longest);
-      H5Tset_strpad(id_type, H5T_STR_NULLPAD);
-      std::vector<char> ids(longest * n, '\0');
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::string_view id = shard.id(static_cast<int64_t>(i));
-        std::memcpy(ids.data() + longest * i, id.data(), id.size());
-      }
-      id_set = create_1d(file, shard::kIds, id_type, n);
-      if (id_set.valid()) written = H5Dwrite(id_set, id_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data());
-    } else {
-      H5Tset_size(id_type, H5T_VARIABLE);
-      std::vector<const char*> ids(n);
-      for (std::size_t i = 0; i < n; ++i) ids[i] = shard.id_c_str(static_cast<int64_t>(i));
-      id_set = create_1d(file, shard::kIds, id_type, n);
-      if (id_set.valid()) written = H5Dwrite(id_set, id_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data());
-    }
-    if (written < 0) fail("/ids");
+}  // namespace
 
-    if (id_set.close() < 0 || offsets.close() < 0 || tokens.close() < 0 || file.close() < 0) fail("closing the file");
-  }
+ShardInfo write_shard(const fs::path& dir, int64_t number, const ShardBuffer& shard, Durability durability) {
+  ShardInfo info = describe_shard(number, shard);
+  core::AtomicFile out(dir / info.file);
+  write_hdf5(out.temp_path(), out.target().string(), shard);
   std::error_code ec;
   info.file_bytes = fs::file_size(out.temp_path(), ec);
   if (durability == Durability::Now) {

@@ -1,5 +1,7 @@
 #include "trainer/train_config.h"
 
+#include "data/loader.h"
+
 namespace ankh::trainer {
 
 using core::Bounds;
@@ -32,9 +34,7 @@ void TrainConfig::visit(core::FieldVisitor& v) {
 }
 
 void TrainConfig::validate(core::IssueList& issues) const {
-  if (global_batch % micro_batch != 0)
-    issues.add("train.global_batch", "",
-               "must be a multiple of train.micro_batch (" + std::to_string(micro_batch) + ")");
+  data::check_batch_geometry(global_batch, micro_batch, /*world_size=*/1, issues);
 }
 
 }  // namespace ankh::trainer

@@ -144,7 +144,7 @@ TEST(OptimAdamW, StateRoundTripContinuesBitIdentically) {
     opt->step(1e-2 * t);
   }
   NamedTensors saved;
-  for (const auto& [name, t] : opt->state_tensors()) saved.emplace_back(name, t.clone());
+  for (const auto& [name, t] : opt->state_tensors()) saved.emplace(name, t.clone());
   std::vector<torch::Tensor> resumed;
   for (auto& p : params) resumed.push_back(p.clone());
   auto opt2 = make_optimizer(adamw_config(0.01), named(names, resumed));
@@ -165,14 +165,14 @@ TEST(OptimAdamW, LoadRejectsMismatchedStateListingEveryProblem) {
   NamedTensors bad;
   for (auto& [name, t] : state) {
     if (name == "adamw.exp_avg.a.weight") {
-      bad.emplace_back(name, torch::zeros({3, 2}));  // wrong shape
+      bad.emplace(name, torch::zeros({3, 2}));  // wrong shape
     } else if (name == "adamw.exp_avg_sq.b") {
       continue;  // missing
     } else {
-      bad.emplace_back(name, t.clone());
+      bad.emplace(name, t.clone());
     }
   }
-  bad.emplace_back("adamw.exp_avg.c", torch::zeros({1}));  // unexpected
+  bad.emplace("adamw.exp_avg.c", torch::zeros({1}));  // unexpected
   try {
     opt->load_state_tensors(bad);
     FAIL() << "expected a CheckpointError";
@@ -185,7 +185,7 @@ TEST(OptimAdamW, LoadRejectsMismatchedStateListingEveryProblem) {
   }
   // A negative step count is corrupt.
   NamedTensors negative = state;
-  negative[0].second = torch::tensor(int64_t{-1}).reshape({});
+  negative.at("adamw.step") = torch::tensor(int64_t{-1}).reshape({});
   EXPECT_THROW(opt->load_state_tensors(negative), ankh::core::CheckpointError);
 }
 

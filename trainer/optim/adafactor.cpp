@@ -11,6 +11,8 @@ namespace ankh::optim {
 
 namespace {
 
+constexpr const char* kStepName = "adafactor.step";
+
 // Root mean square, as a 0-d tensor on the tensor's device (no host sync).
 torch::Tensor rms(const torch::Tensor& t) { return t.norm(2) / std::sqrt(static_cast<double>(t.numel())); }
 
@@ -189,17 +191,17 @@ void Adafactor::step_member(Group& g, size_t i, double rho, double beta2t) {
 
 NamedTensors Adafactor::state_tensors() const {
   NamedTensors out;
-  out.emplace_back("adafactor.step", detail::step_tensor(step_));
+  out.emplace(kStepName, detail::step_tensor(step_));
   for (const auto& m : members_) {
     const Group& g = groups_[m.group];
     const auto i = static_cast<int64_t>(m.index);
     if (g.factored) {
-      out.emplace_back("adafactor.row." + m.name, g.row.select(0, i));
-      out.emplace_back("adafactor.col." + m.name, g.col.select(0, i));
+      out.emplace("adafactor.row." + m.name, g.row.select(0, i));
+      out.emplace("adafactor.col." + m.name, g.col.select(0, i));
     } else {
-      out.emplace_back("adafactor.sq." + m.name, g.sq.select(0, i));
+      out.emplace("adafactor.sq." + m.name, g.sq.select(0, i));
     }
-    if (g.exp_avg.defined()) out.emplace_back("adafactor.exp_avg." + m.name, g.exp_avg.select(0, i));
+    if (g.exp_avg.defined()) out.emplace("adafactor.exp_avg." + m.name, g.exp_avg.select(0, i));
   }
   return out;
 }
@@ -208,7 +210,7 @@ void Adafactor::load_state_tensors(const NamedTensors& state) {
   // Loads into views of our stacked buffers; the step comes back through the fresh step tensor.
   NamedTensors mine = state_tensors();
   detail::load_named_state(kind(), mine, state);
-  step_ = mine.front().second.item<int64_t>();
+  step_ = mine.at(kStepName).item<int64_t>();
 }
 
 }  // namespace ankh::optim

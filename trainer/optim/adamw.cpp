@@ -8,6 +8,10 @@
 
 namespace ankh::optim {
 
+namespace {
+constexpr const char* kStepName = "adamw.step";
+}  // namespace
+
 AdamW::AdamW(const OptimConfig& config, NamedParams params)
     : beta1_(config.beta1), beta2_(config.beta2), eps_(config.eps), weight_decay_(config.weight_decay) {
   detail::check_params(kind(), params);
@@ -60,10 +64,9 @@ void AdamW::step(double lr) {
 
 NamedTensors AdamW::state_tensors() const {
   NamedTensors out;
-  out.reserve(1 + 2 * slots_.size());
-  out.emplace_back("adamw.step", detail::step_tensor(step_));
-  for (const auto& s : slots_) out.emplace_back("adamw.exp_avg." + s.name, s.exp_avg);
-  for (const auto& s : slots_) out.emplace_back("adamw.exp_avg_sq." + s.name, s.exp_avg_sq);
+  out.emplace(kStepName, detail::step_tensor(step_));
+  for (const auto& s : slots_) out.emplace("adamw.exp_avg." + s.name, s.exp_avg);
+  for (const auto& s : slots_) out.emplace("adamw.exp_avg_sq." + s.name, s.exp_avg_sq);
   return out;
 }
 
@@ -71,7 +74,7 @@ void AdamW::load_state_tensors(const NamedTensors& state) {
   // Loads into our own buffers; the step comes back through the fresh step tensor.
   NamedTensors mine = state_tensors();
   detail::load_named_state(kind(), mine, state);
-  step_ = mine.front().second.item<int64_t>();
+  step_ = mine.at(kStepName).item<int64_t>();
 }
 
 }  // namespace ankh::optim

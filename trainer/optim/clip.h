@@ -1,7 +1,7 @@
 // Global-norm gradient clipping (as torch.nn.utils.clip_grad_norm_, but safe for skipped steps).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <vector>
 

@@ -2,7 +2,7 @@
 // from the `optim:` config. See docs/optim.md for the exact update rules.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 #include <memory>
@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/named_tensors.h"
 #include "trainer/optim/optim_config.h"
 
 namespace ankh::optim {
@@ -18,7 +19,7 @@ namespace ankh::optim {
 // "encoder.block.0.layer.0.layer_norm.weight", "lm_head.weight", ...). The names key the optimizer
 // state in checkpoints and decide which parameters get weight decay.
 using NamedParams = std::vector<std::pair<std::string, torch::Tensor>>;
-using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+using core::NamedTensors;
 
 class Optimizer {
  public:

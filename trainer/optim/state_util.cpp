@@ -1,7 +1,6 @@
 #include "trainer/optim/state_util.h"
 
 #include <sstream>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -55,20 +54,14 @@ std::string describe(const torch::Tensor& t) {
 }  // namespace
 
 void load_named_state(const char* kind, const NamedTensors& expected, const NamedTensors& given) {
-  std::unordered_map<std::string, const torch::Tensor*> by_name;
   std::vector<std::string> problems;
-  for (const auto& [name, t] : given) {
-    if (!by_name.emplace(name, &t).second) problems.push_back("'" + name + "' appears twice");
-  }
-  std::unordered_set<std::string> wanted;
   for (const auto& [name, t] : expected) {
-    wanted.insert(name);
-    auto it = by_name.find(name);
-    if (it == by_name.end()) {
+    auto it = given.find(name);
+    if (it == given.end()) {
       problems.push_back("missing '" + name + "' (" + describe(t) + ")");
       continue;
     }
-    const torch::Tensor& g = *it->second;
+    const torch::Tensor& g = it->second;
     if (!g.defined()) {
       problems.push_back("'" + name + "' is an undefined tensor");
     } else if (g.sizes() != t.sizes() || g.scalar_type() != t.scalar_type()) {
@@ -78,7 +71,7 @@ void load_named_state(const char* kind, const NamedTensors& expected, const Name
     }
   }
   for (const auto& [name, t] : given) {
-    if (!wanted.count(name)) problems.push_back("unexpected '" + name + "'");
+    if (!expected.count(name)) problems.push_back("unexpected '" + name + "'");
   }
   if (!problems.empty()) {
     std::string what = std::to_string(problems.size()) + " mismatch(es) in the " + kind + " optimizer state:";
@@ -89,7 +82,7 @@ void load_named_state(const char* kind, const NamedTensors& expected, const Name
                                 "resume with the same optim.name and model as the checkpoint was written with");
   }
   torch::NoGradGuard no_grad;
-  for (const auto& [name, t] : expected) t.copy_(*by_name.at(name));
+  for (const auto& [name, t] : expected) t.copy_(given.at(name));
 }
 
 }  // namespace ankh::optim::detail

@@ -2,7 +2,7 @@
 // copies of low-precision parameters, and the strict loading of named state.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cstdint>
 

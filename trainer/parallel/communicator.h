@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace ankh::parallel {
 

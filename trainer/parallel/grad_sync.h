@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "trainer/parallel/communicator.h"
 #include "trainer/parallel/dist_config.h"

@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace ankh::weights {
 

@@ -1,12 +1,12 @@
 #include "trainer/weights/exporter.h"
 
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
 #include "checkpoints/hf_export.h"
 #include "core/error.h"
 #include "data/vocab.h"
+#include "trainer/metrics/metrics_log.h"
 #include "trainer/weights/model_io.h"
 
 namespace ankh::weights {
@@ -59,26 +59,22 @@ nlohmann::json final_metrics(const fs::path& metrics_file, int64_t step, const n
     if (state.contains("best_valid_loss") && state["best_valid_loss"].is_number() && state["best_valid_loss"].get<double>() >= 0)
       out["best_valid_loss"] = state["best_valid_loss"];
   }
-  std::ifstream in(metrics_file);
-  if (!in) return out;
-  nlohmann::json last_train, last_valid;
-  int64_t bad_lines = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    const auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!record.is_object()) {
-      ++bad_lines;
-      continue;
-    }
-    const int64_t at = record.value("step", int64_t{-1});
-    if (step >= 0 && at > step) continue;
-    const std::string event = record.value("event", std::string());
-    // A resumed run repeats steps: the later record (of the resumed run) wins.
-    if (event == "train") last_train = record;
-    else if (event == "valid") last_valid = record;
+  std::error_code ec;
+  if (metrics_file.empty() || !fs::exists(metrics_file, ec)) return out;
+  std::vector<metrics::Record> records;
+  try {
+    records = metrics::read_records(metrics_file);
+  } catch (const core::Error& e) {
+    spdlog::warn("the model card lists no training metrics: {}", e.describe());
+    return out;
   }
-  if (bad_lines > 0) spdlog::warn("{}: {} unparsable line(s) skipped", metrics_file.string(), bad_lines);
+  nlohmann::json last_train, last_valid;
+  for (const auto& record : records) {
+    if (step >= 0 && metrics::step_of(record) > step) continue;  // the run went on after the checkpoint
+    // A resumed run repeats steps: the later record (of the resumed run) wins.
+    if (std::holds_alternative<metrics::TrainRecord>(record)) last_train = metrics::to_json(record);
+    else if (std::holds_alternative<metrics::ValidRecord>(record)) last_valid = metrics::to_json(record);
+  }
   if (last_train.is_object()) add_record(out, last_train, "train");
   if (last_valid.is_object()) add_record(out, last_valid, "valid");
   return out;

@@ -25,11 +25,7 @@ checkpoints::NamedTensors parameters_of(model::T5Model& model) {
 }
 
 namespace {
-std::string shape_text(const torch::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
+std::string shape_text(const torch::Tensor& t) { return core::shape_text(t.sizes().vec()); }
 bool is_embedding_alias(const std::string& name) {
   return name == "encoder.embed_tokens.weight" || name == "decoder.embed_tokens.weight";
 }

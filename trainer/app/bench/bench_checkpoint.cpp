@@ -24,6 +24,7 @@
 #include "trainer/optim/optimizer.h"
 #include "trainer/weights/model_io.h"
 #include "core/error.h"
+#include "core/file_descriptor.h"
 #include "core/strings.h"
 #include "core/timer.h"
 #include "trainer/app/bench/benchmark.h"
@@ -71,21 +72,13 @@ Workload make_workload(const trainer::RunConfig& config, const torch::Device& de
 }
 
 void evict(const fs::path& path) {  // drop the (clean, fsynced) file from the page cache
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-  ::close(fd);
+  const core::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_DONTNEED);
 }
 
 void evict_tree(const fs::path& dir) {
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (e.is_regular_file()) evict(e.path());
-}
-
-int open_or_throw(const fs::path& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
-  if (fd < 0) throw core::IoError(std::string("cannot open: ") + std::strerror(errno), path.string());
-  return fd;
 }
 
 constexpr std::size_t kChunk = std::size_t{64} << 20;
@@ -95,14 +88,14 @@ void keep(const void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
 double raw_write(const fs::path& path, const std::vector<char>& bytes) {
   core::Stopwatch sw;
-  const int fd = open_or_throw(path, O_WRONLY | O_CREAT | O_TRUNC);
+  auto fd = core::FileDescriptor::open(path, O_WRONLY | O_CREAT | O_TRUNC);
   for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, std::min(kChunk, bytes.size() - done));
+    const ssize_t n = ::write(fd.get(), bytes.data() + done, std::min(kChunk, bytes.size() - done));
     if (n <= 0) throw core::IoError(std::string("write failed: ") + std::strerror(errno), path.string());
     done += static_cast<std::size_t>(n);
   }
-  ::fsync(fd);
-  ::close(fd);
+  ::fsync(fd.get());
+  fd.close(path);
   return sw.seconds();
 }
 
@@ -110,14 +103,13 @@ double raw_write(const fs::path& path, const std::vector<char>& bytes) {
 double raw_read(const fs::path& path, std::size_t size) {
   core::Stopwatch sw;
   std::unique_ptr<char[]> bytes(new char[size]);
-  const int fd = open_or_throw(path, O_RDONLY);
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  const auto fd = core::FileDescriptor::open(path, O_RDONLY);
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   for (std::size_t done = 0; done < size;) {
-    const ssize_t n = ::read(fd, bytes.get() + done, std::min(kChunk, size - done));
+    const ssize_t n = ::read(fd.get(), bytes.get() + done, std::min(kChunk, size - done));
     if (n <= 0) throw core::IoError(std::string("read failed: ") + std::strerror(errno), path.string());
     done += static_cast<std::size_t>(n);
   }
-  ::close(fd);
   return sw.seconds();
 }
 
@@ -125,9 +117,7 @@ double raw_read(const fs::path& path, std::size_t size) {
 double raw_mmap_read(const fs::path& path, std::size_t size) {
   core::Stopwatch sw;
   std::unique_ptr<char[]> bytes(new char[size]);
-  const int fd = open_or_throw(path, O_RDONLY);
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, core::FileDescriptor::open(path, O_RDONLY).get(), 0);
   if (map == MAP_FAILED) throw core::IoError(std::string("mmap failed: ") + std::strerror(errno), path.string());
   ::madvise(map, size, MADV_SEQUENTIAL);
   std::memcpy(bytes.get(), map, size);
@@ -139,6 +129,68 @@ double raw_mmap_read(const fs::path& path, std::size_t size) {
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
+}
+
+// Seconds of each part of one round, over the rounds.
+struct Timings {
+  std::vector<double> raw_write, raw_read, mmap_read, save, stall, files, load;
+  uint64_t saved_bytes = 0;
+};
+
+// One round: the raw baselines on `raw_file` (as many bytes as the checkpoint's tensors), then a
+// real checkpoint save into `run_dir` and its cold load.
+void one_round(const Workload& w, const trainer::RunConfig& config, const std::vector<char>& buffer, const fs::path& raw_file,
+               const fs::path& run_dir, int64_t step, Timings& t) {
+  t.raw_write.push_back(raw_write(raw_file, buffer));
+  evict(raw_file);
+  t.raw_read.push_back(raw_read(raw_file, buffer.size()));
+  evict(raw_file);
+  t.mmap_read.push_back(raw_mmap_read(raw_file, buffer.size()));
+  fs::remove(raw_file);
+
+  core::Stopwatch sw;
+  auto writer = checkpoints::CheckpointWriter::begin(run_dir, step);
+  writer.write_tensors("model.safetensors", w.model);
+  writer.write_tensors("optimizer.safetensors", w.optimizer);
+  writer.write_json("state.json", {{"step", step}});
+  writer.write_text("config.yaml", trainer::to_yaml(config));
+  const fs::path dir = writer.commit();
+  t.save.push_back(sw.seconds());
+  t.stall.push_back(writer.stats().snapshot_s);
+  t.files.push_back(writer.stats().write_s);
+  t.saved_bytes = writer.stats().bytes;
+
+  evict_tree(dir);
+  sw.reset();
+  const auto reader = checkpoints::CheckpointReader::open(dir);
+  const auto model = reader.load_tensors("model.safetensors");
+  const auto optimizer = reader.load_tensors("optimizer.safetensors");
+  const auto state = reader.read_json("state.json");
+  t.load.push_back(sw.seconds());
+  if (model.size() != w.model.size() || optimizer.size() != w.optimizer.size())
+    throw core::TrainingError("benchmark checkpoint lost tensors", dir.string());
+  fs::remove_all(dir);
+}
+
+void report(const Options& opts, uint64_t total, const Timings& t) {
+  const double gb = static_cast<double>(total) / 1e9;
+  const double raw_w = gb / median(t.raw_write), save = gb / median(t.save);
+  const double raw_r = gb / median(t.raw_read), mmap_r = gb / median(t.mmap_read), load = gb / median(t.load);
+  std::printf("\n%-38s %8s %8s\n", "", "GB/s", "vs raw");
+  std::printf("%-38s %8.2f %8.2f\n", "raw sequential write + fsync", raw_w, 1.0);
+  std::printf("%-38s %8.2f %8.2f\n", "checkpoint save (commit included)", save, save / raw_w);
+  const double files = gb / median(t.files);
+  std::printf("%-38s %8.2f %8.2f\n", "  of which file writing (background)", files, files / raw_w);
+  std::printf("%-38s %8.2f %8.2f\n", "raw sequential read (cold)", raw_r, 1.0);
+  std::printf("%-38s %8.2f %8.2f\n", "raw mmap + memcpy (cold)", mmap_r, mmap_r / raw_r);
+  std::printf("%-38s %8.2f %8.2f\n", "checkpoint load + XXH64 (cold)", load, load / raw_r);
+  std::printf("\ntraining stalls %.3f s per save (copy from %s to CPU memory), %.0f%% of the %.3f s save; files %s\n",
+              median(t.stall), parallel::name_of(opts.device), 100.0 * median(t.stall) / median(t.save), median(t.save),
+              core::format_bytes(static_cast<double>(t.saved_bytes)).c_str());
+  std::printf("\n| config | device | bytes | raw write GB/s | save GB/s | save/raw | stall s | raw read GB/s | load GB/s | load/raw |\n");
+  std::printf("| %s | %s | %s | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f | %.2f |\n", fs::path(opts.config).stem().string().c_str(),
+              parallel::name_of(opts.device), core::format_bytes(static_cast<double>(total)).c_str(), raw_w, save,
+              save / raw_w, median(t.stall), raw_r, load, load / raw_r);
 }
 
 int run(const Options& opts) {
@@ -159,67 +211,15 @@ int run(const Options& opts) {
   } cleanup{scratch};
 
   std::printf("checkpoint benchmark: %s, %s parameters on %s + %s optimizer state (%s), %s in %s, median of %d\n",
-              opts.config.c_str(), core::format_count(w.parameters).c_str(), parallel::name_of(opts.device), optim::name_of(config.optim.name),
-              core::format_bytes(static_cast<double>(w.optimizer_bytes)).c_str(), core::format_bytes(static_cast<double>(total)).c_str(),
-              scratch.string().c_str(), opts.repeat);
-
+              opts.config.c_str(), core::format_count(w.parameters).c_str(), parallel::name_of(opts.device),
+              optim::name_of(config.optim.name), core::format_bytes(static_cast<double>(w.optimizer_bytes)).c_str(),
+              core::format_bytes(static_cast<double>(total)).c_str(), scratch.string().c_str(), opts.repeat);
   // The raw baseline moves exactly as many bytes as the checkpoint's two tensor files.
   std::vector<char> buffer(total);
   for (std::size_t i = 0; i < buffer.size(); i += 4096) buffer[i] = static_cast<char>(i / 4096);
-  const fs::path raw_file = scratch / "raw.bin";
-  const fs::path run_dir = scratch / "run";
-  std::vector<double> t_raw_write, t_raw_read, t_mmap_read, t_save, t_stall, t_files, t_load;
-  uint64_t saved_bytes = 0;
-  for (int r = 0; r < opts.repeat; ++r) {
-    t_raw_write.push_back(raw_write(raw_file, buffer));
-    evict(raw_file);
-    t_raw_read.push_back(raw_read(raw_file, buffer.size()));
-    evict(raw_file);
-    t_mmap_read.push_back(raw_mmap_read(raw_file, buffer.size()));
-    fs::remove(raw_file);
-
-    core::Stopwatch sw;
-    auto writer = checkpoints::CheckpointWriter::begin(run_dir, r + 1);
-    writer.write_tensors("model.safetensors", w.model);
-    writer.write_tensors("optimizer.safetensors", w.optimizer);
-    writer.write_json("state.json", {{"step", r + 1}});
-    writer.write_text("config.yaml", trainer::to_yaml(config));
-    const fs::path dir = writer.commit();
-    t_save.push_back(sw.seconds());
-    t_stall.push_back(writer.stats().snapshot_s);
-    t_files.push_back(writer.stats().write_s);
-    saved_bytes = writer.stats().bytes;
-
-    evict_tree(dir);
-    sw.reset();
-    const auto reader = checkpoints::CheckpointReader::open(dir);
-    const auto model = reader.load_tensors("model.safetensors");
-    const auto optimizer = reader.load_tensors("optimizer.safetensors");
-    const auto state = reader.read_json("state.json");
-    t_load.push_back(sw.seconds());
-    if (model.size() != w.model.size() || optimizer.size() != w.optimizer.size())
-      throw core::TrainingError("benchmark checkpoint lost tensors", dir.string());
-    fs::remove_all(dir);
-  }
-
-  const double gb = static_cast<double>(total) / 1e9;
-  const double raw_w = gb / median(t_raw_write), save = gb / median(t_save);
-  const double raw_r = gb / median(t_raw_read), mmap_r = gb / median(t_mmap_read), load = gb / median(t_load);
-  std::printf("\n%-38s %8s %8s\n", "", "GB/s", "vs raw");
-  std::printf("%-38s %8.2f %8.2f\n", "raw sequential write + fsync", raw_w, 1.0);
-  std::printf("%-38s %8.2f %8.2f\n", "checkpoint save (commit included)", save, save / raw_w);
-  const double files = gb / median(t_files);
-  std::printf("%-38s %8.2f %8.2f\n", "  of which file writing (background)", files, files / raw_w);
-  std::printf("%-38s %8.2f %8.2f\n", "raw sequential read (cold)", raw_r, 1.0);
-  std::printf("%-38s %8.2f %8.2f\n", "raw mmap + memcpy (cold)", mmap_r, mmap_r / raw_r);
-  std::printf("%-38s %8.2f %8.2f\n", "checkpoint load + XXH64 (cold)", load, load / raw_r);
-  std::printf("\ntraining stalls %.3f s per save (copy from %s to CPU memory), %.0f%% of the %.3f s save; files %s\n",
-              median(t_stall), parallel::name_of(opts.device),
-              100.0 * median(t_stall) / median(t_save), median(t_save), core::format_bytes(static_cast<double>(saved_bytes)).c_str());
-  std::printf("\n| config | device | bytes | raw write GB/s | save GB/s | save/raw | stall s | raw read GB/s | load GB/s | load/raw |\n");
-  std::printf("| %s | %s | %s | %.2f | %.2f | %.2f | %.3f | %.2f | %.2f | %.2f |\n", fs::path(opts.config).stem().string().c_str(),
-              parallel::name_of(opts.device), core::format_bytes(static_cast<double>(total)).c_str(), raw_w, save, save / raw_w, median(t_stall),
-              raw_r, load, load / raw_r);
+  Timings t;
+  for (int r = 0; r < opts.repeat; ++r) one_round(w, config, buffer, scratch / "raw.bin", scratch / "run", r + 1, t);
+  report(opts, total, t);
   return 0;
 }
 

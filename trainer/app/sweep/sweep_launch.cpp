@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/file_descriptor.h"
 #include "core/strings.h"
 
 namespace ankh::sweep {
@@ -119,9 +120,7 @@ void install_sweep_signal_handlers() {
 int interrupted() { return g_signal; }
 
 int run_logged(const std::vector<std::string>& argv, const std::vector<std::string>& env, const fs::path& log_file) {
-  const int log_fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0)
-    throw core::IoError(std::string("cannot open the run's log: ") + std::strerror(errno), log_file.string());
+  const auto log = core::FileDescriptor::open(log_file, O_WRONLY | O_CREAT | O_APPEND);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -139,21 +138,17 @@ int run_logged(const std::vector<std::string>& argv, const std::vector<std::stri
   envp.push_back(nullptr);
 
   const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    throw core::IoError(std::string("cannot start a process: ") + std::strerror(errno), argv.front());
-  }
+  if (pid < 0) throw core::IoError(std::string("cannot start a process: ") + std::strerror(errno), argv.front());
   if (pid == 0) {  // child: only async-signal-safe calls until exec
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
+    ::dup2(log.get(), STDOUT_FILENO);
+    ::dup2(log.get(), STDERR_FILENO);
     ::execvpe(args[0], args.data(), envp.data());
     const char* msg = "ankh sweep: cannot execute the launch command\n";
     (void)!::write(STDERR_FILENO, msg, std::strlen(msg));
     ::_exit(127);
   }
-  ::close(log_fd);
   g_child.store(pid);
   if (g_signal) signal_child();  // a signal that came just before the child existed
   int status = 0;
