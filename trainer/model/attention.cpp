@@ -29,6 +29,11 @@ bool resolve_sdpa(AttentionKernel kernel, const torch::Device& device) {
   return false;
 }
 
+bool use_sdpa(AttentionKernel kernel, const torch::Device& device, bool dropout_active) {
+  const bool sdpa = resolve_sdpa(kernel, device);  // throws for sdpa where LibTorch lacks it
+  return sdpa && !dropout_active;
+}
+
 AttentionImpl::AttentionImpl(const AttentionOptions& options) : options_(options) {
   const int64_t inner = options.num_heads * options.d_kv;
   auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
@@ -53,9 +58,12 @@ torch::Tensor AttentionImpl::compute_bias(int64_t query_len, int64_t key_len) {
   return values.permute({2, 0, 1}).unsqueeze(0);
 }
 
-bool AttentionImpl::uses_sdpa(const torch::Tensor& x) const { return resolve_sdpa(options_.kernel, x.device()); }
+bool AttentionImpl::uses_sdpa(const torch::Tensor& x) const {
+  return use_sdpa(options_.kernel, x.device(), options_.dropout.active(is_training()));
+}
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias) {
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias,
+                                     const DropoutKeys& keys) {
   const torch::Tensor& source = memory.defined() ? memory : x;
   const int64_t batch = x.size(0), query_len = x.size(1), key_len = source.size(1);
   const int64_t heads = options_.num_heads, d_kv = options_.d_kv;
@@ -65,13 +73,13 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   const torch::Tensor query = split_heads(q(x), query_len);
   const torch::Tensor key = split_heads(k(source), key_len);
   const torch::Tensor value = split_heads(v(source), key_len);
-  const double dropout = is_training() ? options_.dropout : 0.0;
 
   torch::Tensor context;
   if (uses_sdpa(x)) {
 #if ANKH_HAVE_SDPA
     const torch::Tensor mask = bias.scalar_type() == query.scalar_type() ? bias : bias.to(query.scalar_type());
-    context = at::scaled_dot_product_attention(query, key, value, mask, dropout, /*is_causal=*/false,
+    // No dropout here: with dropout active, use_sdpa chose the plain path (per-sample masks).
+    context = at::scaled_dot_product_attention(query, key, value, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
                                                /*scale=*/1.0);
 #endif
   } else {
@@ -81,7 +89,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
       scores = scores.to(torch::kFloat);
     scores.add_(bias);
     torch::Tensor weights = torch::softmax(scores, -1).to(value.scalar_type());
-    if (dropout > 0) weights = torch::dropout(weights, dropout, /*train=*/true);
+    weights = options_.dropout.apply(weights, keys, is_training());  // per sample, at (head, query, key)
     context = torch::matmul(weights, value);
   }
   return o(context.transpose(1, 2).reshape({batch, query_len, heads * d_kv}));

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "trainer/model/model_config.h"
+#include "trainer/model/sample_dropout.h"
 
 namespace ankh::model {
 
@@ -20,7 +21,7 @@ struct AttentionOptions {
   bool bidirectional = true;   // encoder buckets (true) or causal decoder buckets (false)
   int64_t num_buckets = 32;
   int64_t max_distance = 128;
-  double dropout = 0.0;        // on the attention weights
+  DropoutSite dropout;         // on the attention weights: rate and site id
   AttentionKernel kernel = AttentionKernel::Auto;
 };
 
@@ -33,10 +34,13 @@ class AttentionImpl : public torch::nn::Module {
   torch::Tensor compute_bias(int64_t query_len, int64_t key_len);
 
   // x [B, Lq, d_model]; memory [B, Lk, d_model] for cross-attention, undefined for
-  // self-attention; bias additive, broadcastable to [B, heads, Lq, Lk]. Returns [B, Lq, d_model].
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias);
+  // self-attention; bias additive, broadcastable to [B, heads, Lq, Lk]; keys: the micro-batch's
+  // dropout keys (needed in training when dropout > 0). Returns [B, Lq, d_model].
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias,
+                        const DropoutKeys& keys = {});
 
-  // Whether forward() on `x` goes through scaled_dot_product_attention.
+  // Whether forward() on `x` goes through scaled_dot_product_attention (never while dropout is
+  // active: see use_sdpa).
   bool uses_sdpa(const torch::Tensor& x) const;
 
   const AttentionOptions& options() const { return options_; }
@@ -56,5 +60,10 @@ bool sdpa_available();
 // `device`. auto is plain everywhere: sdpa was measured slower for T5's gradient-carrying bias
 // (docs/performance.md); it stays selectable for newer LibTorch releases.
 bool resolve_sdpa(AttentionKernel kernel, const torch::Device& device);
+
+// Whether attention runs through scaled_dot_product_attention: resolve_sdpa, except while
+// dropout is active (training with dropout > 0). sdpa draws its dropout from LibTorch's global
+// generator, which cannot give per-sample masks, so dropout always takes the plain path.
+bool use_sdpa(AttentionKernel kernel, const torch::Device& device, bool dropout_active);
 
 }  // namespace ankh::model

@@ -4,7 +4,8 @@ namespace ankh::model {
 
 namespace {
 
-AttentionOptions attention_options(const ModelConfig& c, bool bidirectional, bool relative_bias) {
+AttentionOptions attention_options(const ModelConfig& c, bool bidirectional, bool relative_bias,
+                                   uint32_t weights_site) {
   AttentionOptions o;
   o.d_model = c.d_model;
   o.num_heads = c.num_heads;
@@ -13,67 +14,74 @@ AttentionOptions attention_options(const ModelConfig& c, bool bidirectional, boo
   o.bidirectional = bidirectional;
   o.num_buckets = c.relative_buckets;
   o.max_distance = c.relative_max_distance;
-  o.dropout = c.dropout;
+  o.dropout = {c.dropout, weights_site};
   o.kernel = c.attention;
   return o;
 }
 
 torch::Tensor residual(const torch::nn::Module& m, const torch::Tensor& hidden, const torch::Tensor& update,
-                       double dropout) {
-  if (m.is_training() && dropout > 0) return hidden + torch::dropout(update, dropout, /*train=*/true);
-  return hidden + update;
+                       const DropoutSite& dropout, const DropoutKeys& keys) {
+  return hidden + dropout.apply(update, keys, m.is_training());
 }
 
 }  // namespace
 
-SelfAttentionLayerImpl::SelfAttentionLayerImpl(const ModelConfig& config, bool is_decoder, bool relative_bias)
-    : dropout_(config.dropout) {
-  SelfAttention = register_module("SelfAttention", Attention(attention_options(config, !is_decoder, relative_bias)));
+SelfAttentionLayerImpl::SelfAttentionLayerImpl(const ModelConfig& config, bool is_decoder, int64_t layer)
+    : dropout_{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::SelfAttentionOutput)} {
+  const uint32_t weights_site = dropout_site(is_decoder, layer, DropoutPoint::SelfAttentionWeights);
+  SelfAttention = register_module(
+      "SelfAttention", Attention(attention_options(config, !is_decoder, /*relative_bias=*/layer == 0, weights_site)));
   layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
 }
 
-torch::Tensor SelfAttentionLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias) {
-  return residual(*this, hidden, SelfAttention(layer_norm(hidden), torch::Tensor(), bias), dropout_);
+torch::Tensor SelfAttentionLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+                                              const DropoutKeys& keys) {
+  return residual(*this, hidden, SelfAttention(layer_norm(hidden), torch::Tensor(), bias, keys), dropout_, keys);
 }
 
-CrossAttentionLayerImpl::CrossAttentionLayerImpl(const ModelConfig& config) : dropout_(config.dropout) {
+CrossAttentionLayerImpl::CrossAttentionLayerImpl(const ModelConfig& config, int64_t layer)
+    : dropout_{config.dropout, dropout_site(/*decoder=*/true, layer, DropoutPoint::CrossAttentionOutput)} {
   // Cross-attention has no relative position bias: only the padding mask of the encoder.
-  EncDecAttention = register_module("EncDecAttention", Attention(attention_options(config, true, false)));
+  const uint32_t weights_site = dropout_site(/*decoder=*/true, layer, DropoutPoint::CrossAttentionWeights);
+  EncDecAttention = register_module("EncDecAttention", Attention(attention_options(config, true, false, weights_site)));
   layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
 }
 
 torch::Tensor CrossAttentionLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& memory,
-                                               const torch::Tensor& mask) {
-  return residual(*this, hidden, EncDecAttention(layer_norm(hidden), memory, mask), dropout_);
+                                               const torch::Tensor& mask, const DropoutKeys& keys) {
+  return residual(*this, hidden, EncDecAttention(layer_norm(hidden), memory, mask, keys), dropout_, keys);
 }
 
-FeedForwardLayerImpl::FeedForwardLayerImpl(const ModelConfig& config) : dropout_(config.dropout) {
-  DenseReluDense = register_module(
-      "DenseReluDense", FeedForward(config.d_model, config.d_ff, config.activation, config.dropout));
+FeedForwardLayerImpl::FeedForwardLayerImpl(const ModelConfig& config, bool is_decoder, int64_t layer)
+    : dropout_{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardOutput)} {
+  const DropoutSite inner{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardInner)};
+  DenseReluDense =
+      register_module("DenseReluDense", FeedForward(config.d_model, config.d_ff, config.activation, inner));
   layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
 }
 
-torch::Tensor FeedForwardLayerImpl::forward(const torch::Tensor& hidden) {
-  return residual(*this, hidden, DenseReluDense(layer_norm(hidden)), dropout_);
+torch::Tensor FeedForwardLayerImpl::forward(const torch::Tensor& hidden, const DropoutKeys& keys) {
+  return residual(*this, hidden, DenseReluDense(layer_norm(hidden), keys), dropout_, keys);
 }
 
-BlockImpl::BlockImpl(const ModelConfig& config, bool is_decoder, bool relative_bias) {
+BlockImpl::BlockImpl(const ModelConfig& config, bool is_decoder, int64_t index) {
   layer = register_module("layer", torch::nn::ModuleList());
-  self_attention_ = SelfAttentionLayer(config, is_decoder, relative_bias);
+  self_attention_ = SelfAttentionLayer(config, is_decoder, index);
   layer->push_back(self_attention_);
   if (is_decoder) {
-    cross_attention_ = CrossAttentionLayer(config);
+    cross_attention_ = CrossAttentionLayer(config, index);
     layer->push_back(cross_attention_);
   }
-  feed_forward_ = FeedForwardLayer(config);
+  feed_forward_ = FeedForwardLayer(config, is_decoder, index);
   layer->push_back(feed_forward_);
 }
 
 torch::Tensor BlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& self_bias,
-                                 const torch::Tensor& memory, const torch::Tensor& memory_mask) {
-  torch::Tensor h = self_attention_(hidden, self_bias);
-  if (cross_attention_) h = cross_attention_(h, memory, memory_mask);
-  return feed_forward_(h);
+                                 const torch::Tensor& memory, const torch::Tensor& memory_mask,
+                                 const DropoutKeys& keys) {
+  torch::Tensor h = self_attention_(hidden, self_bias, keys);
+  if (cross_attention_) h = cross_attention_(h, memory, memory_mask, keys);
+  return feed_forward_(h, keys);
 }
 
 }  // namespace ankh::model

@@ -2,7 +2,9 @@
 //   block.N.layer.0 = T5LayerSelfAttention  {SelfAttention, layer_norm}
 //   block.N.layer.1 = T5LayerCrossAttention {EncDecAttention, layer_norm}   (decoder only)
 //   block.N.layer.1|2 = T5LayerFF           {DenseReluDense, layer_norm}
-// Each sub-layer is pre-norm with a residual connection: h + dropout(f(norm(h))).
+// Each sub-layer is pre-norm with a residual connection: h + dropout(f(norm(h))). Every dropout
+// is per sample (sample_dropout.h) at a site fixed here from (stack, block index, sub-layer, which
+// dropout); forward() takes the micro-batch's dropout keys.
 #pragma once
 
 #include <torch/torch.h>
@@ -15,52 +17,56 @@ namespace ankh::model {
 
 class SelfAttentionLayerImpl : public torch::nn::Module {
  public:
-  SelfAttentionLayerImpl(const ModelConfig& config, bool is_decoder, bool relative_bias);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias);
+  // layer: the block's index in its stack (block 0 owns the relative position table).
+  SelfAttentionLayerImpl(const ModelConfig& config, bool is_decoder, int64_t layer);
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias, const DropoutKeys& keys);
 
   Attention SelfAttention{nullptr};
   RMSNorm layer_norm{nullptr};
 
  private:
-  double dropout_;
+  DropoutSite dropout_;
 };
 TORCH_MODULE(SelfAttentionLayer);
 
 class CrossAttentionLayerImpl : public torch::nn::Module {
  public:
-  explicit CrossAttentionLayerImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& memory, const torch::Tensor& mask);
+  CrossAttentionLayerImpl(const ModelConfig& config, int64_t layer);
+  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& memory, const torch::Tensor& mask,
+                        const DropoutKeys& keys);
 
   Attention EncDecAttention{nullptr};
   RMSNorm layer_norm{nullptr};
 
  private:
-  double dropout_;
+  DropoutSite dropout_;
 };
 TORCH_MODULE(CrossAttentionLayer);
 
 class FeedForwardLayerImpl : public torch::nn::Module {
  public:
-  explicit FeedForwardLayerImpl(const ModelConfig& config);
-  torch::Tensor forward(const torch::Tensor& hidden);
+  FeedForwardLayerImpl(const ModelConfig& config, bool is_decoder, int64_t layer);
+  torch::Tensor forward(const torch::Tensor& hidden, const DropoutKeys& keys);
 
   FeedForward DenseReluDense{nullptr};
   RMSNorm layer_norm{nullptr};
 
  private:
-  double dropout_;
+  DropoutSite dropout_;
 };
 TORCH_MODULE(FeedForwardLayer);
 
 class BlockImpl : public torch::nn::Module {
  public:
-  // relative_bias: this block owns the stack's relative position table (the first block).
-  BlockImpl(const ModelConfig& config, bool is_decoder, bool relative_bias);
+  // index: the block's position in its stack; block 0 owns the stack's relative position table,
+  // and the index names the block's dropout sites.
+  BlockImpl(const ModelConfig& config, bool is_decoder, int64_t index);
 
   // hidden [B, L, d]; self_bias: position bias + self-attention mask, [B, heads, L, L];
-  // memory [B, Le, d] and memory_mask ([B, 1, 1, Le] additive) in the decoder only.
+  // memory [B, Le, d] and memory_mask ([B, 1, 1, Le] additive) in the decoder only; keys: the
+  // micro-batch's dropout keys (needed in training when dropout > 0).
   torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& self_bias,
-                        const torch::Tensor& memory, const torch::Tensor& memory_mask);
+                        const torch::Tensor& memory, const torch::Tensor& memory_mask, const DropoutKeys& keys = {});
 
   Attention self_attention() const { return self_attention_->SelfAttention; }
 

@@ -19,7 +19,7 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
 
 bool is_gated(Activation activation) { return activation != Activation::Relu; }
 
-FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, double dropout)
+FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout)
     : activation_(activation), dropout_(dropout) {
   auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
   if (!is_gated(activation_)) {
@@ -31,15 +31,14 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activ
   wo = register_module("wo", torch::nn::Linear(linear(d_ff, d_model)));
 }
 
-torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x) {
+torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const DropoutKeys& keys) {
   torch::Tensor h;
   switch (activation_) {
     case Activation::GatedGelu: h = torch::gelu(wi_0(x), "tanh") * wi_1(x); break;
     case Activation::GatedSilu: h = torch::silu(wi_0(x)) * wi_1(x); break;
     case Activation::Relu: h = torch::relu(wi(x)); break;
   }
-  if (is_training() && dropout_ > 0) h = torch::dropout(h, dropout_, /*train=*/true);
-  return wo(h);
+  return wo(dropout_.apply(h, keys, is_training()));
 }
 
 }  // namespace ankh::model

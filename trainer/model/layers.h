@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include "trainer/model/model_config.h"
+#include "trainer/model/sample_dropout.h"
 
 namespace ankh::model {
 
@@ -27,17 +28,19 @@ class RMSNormImpl : public torch::nn::Module {
 TORCH_MODULE(RMSNorm);
 
 // The feed-forward block. gated-gelu / gated-silu: wo(act(wi_0 x) * wi_1 x) with act = GELU (tanh
-// approximation, HF's gelu_new) or SiLU; relu: wo(relu(wi x)). Dropout before wo.
+// approximation, HF's gelu_new) or SiLU; relu: wo(relu(wi x)). Dropout before wo, at `dropout`
+// (its rate and site id).
 class FeedForwardImpl : public torch::nn::Module {
  public:
-  FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, double dropout);
-  torch::Tensor forward(const torch::Tensor& x);
+  FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout = {});
+  // x [B, L, d_model]; keys: the micro-batch's dropout keys (needed in training when dropout > 0).
+  torch::Tensor forward(const torch::Tensor& x, const DropoutKeys& keys = {});
 
   torch::nn::Linear wi{nullptr}, wi_0{nullptr}, wi_1{nullptr}, wo{nullptr};
 
  private:
   Activation activation_;
-  double dropout_;
+  DropoutSite dropout_;
 };
 TORCH_MODULE(FeedForward);
 

@@ -6,11 +6,15 @@
 
 namespace ankh::model {
 
-StackImpl::StackImpl(const ModelConfig& config, bool is_decoder) : config_(config), is_decoder_(is_decoder) {
+StackImpl::StackImpl(const ModelConfig& config, bool is_decoder)
+    : config_(config),
+      is_decoder_(is_decoder),
+      embeddings_dropout_{config.dropout, dropout_site(is_decoder, 0, DropoutPoint::Embeddings)},
+      final_dropout_{config.dropout, dropout_site(is_decoder, 0, DropoutPoint::Final)} {
   block = register_module("block", torch::nn::ModuleList());
   const int64_t layers = is_decoder ? config.decoder_layers : config.encoder_layers;
   for (int64_t i = 0; i < layers; ++i) {
-    blocks_.push_back(Block(config, is_decoder, /*relative_bias=*/i == 0));
+    blocks_.push_back(Block(config, is_decoder, /*index=*/i));  // block 0 owns the position table
     block->push_back(blocks_.back());
   }
   final_layer_norm = register_module("final_layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
@@ -39,9 +43,9 @@ torch::Tensor ones_if_undefined(const torch::Tensor& mask, const torch::Tensor& 
 }  // namespace
 
 torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tensor& mask, const torch::Tensor& memory,
-                                 const torch::Tensor& memory_mask) {
+                                 const torch::Tensor& memory_mask, const DropoutKeys& keys) {
   const int64_t length = embeds.size(1);
-  const bool sdpa = resolve_sdpa(config_.attention, embeds.device());
+  const bool sdpa = use_sdpa(config_.attention, embeds.device(), embeddings_dropout_.active(is_training()));
   const torch::ScalarType dtype = score_dtype(sdpa, embeds);
   const torch::Tensor self_mask = ones_if_undefined(mask, embeds);
 
@@ -53,27 +57,27 @@ torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tenso
   torch::Tensor cross_mask;
   if (is_decoder_) cross_mask = padding_mask(ones_if_undefined(memory_mask, memory), dtype);
 
-  torch::Tensor hidden = embeds;
-  if (is_training() && config_.dropout > 0) hidden = torch::dropout(hidden, config_.dropout, /*train=*/true);
+  torch::Tensor hidden = embeddings_dropout_.apply(embeds, keys, is_training());
   const bool checkpointing = config_.activation_checkpointing && is_training() && torch::GradMode::is_enabled();
   for (Block& b : blocks_) {
     if (checkpointing) {
-      BlockFunction fn = [impl = b.ptr()](const std::vector<torch::Tensor>& in) {
-        return impl->forward(in[0], in[1], in.size() > 2 ? in[2] : torch::Tensor(), in.size() > 3 ? in[3] : torch::Tensor());
+      // The keys travel with the function: the recomputation draws the same per-sample masks.
+      BlockFunction fn = [impl = b.ptr(), keys](const std::vector<torch::Tensor>& in) {
+        return impl->forward(in[0], in[1], in.size() > 2 ? in[2] : torch::Tensor(),
+                             in.size() > 3 ? in[3] : torch::Tensor(), keys);
       };
       std::vector<torch::Tensor> inputs = {hidden, self_bias};
       if (is_decoder_) {
         inputs.push_back(memory);
         inputs.push_back(cross_mask);
       }
-      hidden = checkpoint(fn, inputs, /*preserve_rng=*/config_.dropout > 0);
+      // Dropout masks are functions of (keys, site, coordinates): no RNG state to replay.
+      hidden = checkpoint(fn, inputs, /*preserve_rng=*/false);
     } else {
-      hidden = b->forward(hidden, self_bias, memory, cross_mask);
+      hidden = b->forward(hidden, self_bias, memory, cross_mask, keys);
     }
   }
-  hidden = final_layer_norm(hidden);
-  if (is_training() && config_.dropout > 0) hidden = torch::dropout(hidden, config_.dropout, /*train=*/true);
-  return hidden;
+  return final_dropout_.apply(final_layer_norm(hidden), keys, is_training());
 }
 
 }  // namespace ankh::model

@@ -1,6 +1,7 @@
 // A stack of T5 blocks (Hugging Face's T5Stack without its embedding alias): the relative
 // position bias computed once by the first block's table and shared by all blocks, the masks,
-// the blocks (optionally checkpointed), the final RMSNorm.
+// the blocks (optionally checkpointed), the final RMSNorm; dropout on the embeddings and after the
+// final norm.
 #pragma once
 
 #include <vector>
@@ -9,6 +10,7 @@
 
 #include "trainer/model/blocks.h"
 #include "trainer/model/model_config.h"
+#include "trainer/model/sample_dropout.h"
 
 namespace ankh::model {
 
@@ -17,9 +19,11 @@ class StackImpl : public torch::nn::Module {
   StackImpl(const ModelConfig& config, bool is_decoder);
 
   // embeds [B, L, d] (already looked up), mask [B, L] (1 real, 0 padding). The decoder also takes
-  // the encoder's output `memory` [B, Le, d] and its mask [B, Le]. Returns [B, L, d].
+  // the encoder's output `memory` [B, Le, d] and its mask [B, Le]. keys: the micro-batch's dropout
+  // keys, needed in training when dropout > 0 (T5Model supplies them). Returns [B, L, d].
   torch::Tensor forward(const torch::Tensor& embeds, const torch::Tensor& mask,
-                        const torch::Tensor& memory = {}, const torch::Tensor& memory_mask = {});
+                        const torch::Tensor& memory = {}, const torch::Tensor& memory_mask = {},
+                        const DropoutKeys& keys = {});
 
   torch::nn::ModuleList block;
   RMSNorm final_layer_norm{nullptr};
@@ -28,6 +32,7 @@ class StackImpl : public torch::nn::Module {
   ModelConfig config_;
   bool is_decoder_;
   std::vector<Block> blocks_;
+  DropoutSite embeddings_dropout_, final_dropout_;
 };
 TORCH_MODULE(Stack);
 

@@ -52,21 +52,38 @@ void T5ModelImpl::init_weights(uint64_t seed) {
   }
 }
 
-torch::Tensor T5ModelImpl::encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask) {
-  return encoder(shared(input_ids), attention_mask);
+DropoutKeys T5ModelImpl::dropout_keys(int64_t step, const std::vector<int64_t>& positions, int64_t rows,
+                                      const torch::Device& device) const {
+  if (!is_training() || config_.dropout <= 0) return {};
+  return DropoutKeys::for_samples(dropout_seed_, step, positions, rows, device);
+}
+
+DropoutKeys T5ModelImpl::keys_or_default(const DropoutKeys& keys, const torch::Tensor& ids) const {
+  if (keys.defined()) return keys;
+  return dropout_keys(/*step=*/0, {}, ids.size(0), ids.device());
+}
+
+torch::Tensor T5ModelImpl::encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                  const DropoutKeys& keys) {
+  return encoder->forward(shared(input_ids), attention_mask, torch::Tensor(), torch::Tensor(),
+                          keys_or_default(keys, input_ids));
 }
 
 torch::Tensor T5ModelImpl::decode(const torch::Tensor& decoder_input_ids, const torch::Tensor& decoder_attention_mask,
-                                  const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask) {
-  torch::Tensor hidden = decoder(shared(decoder_input_ids), decoder_attention_mask, encoder_hidden, attention_mask);
+                                  const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask,
+                                  const DropoutKeys& keys) {
+  torch::Tensor hidden = decoder->forward(shared(decoder_input_ids), decoder_attention_mask, encoder_hidden, attention_mask,
+                                 keys_or_default(keys, decoder_input_ids));
   if (lm_head) return lm_head(hidden);
   // Tied embeddings, the Hugging Face way: rescale by d_model^-0.5 before the shared matrix.
   return torch::nn::functional::linear(hidden * std::pow(static_cast<double>(config_.d_model), -0.5), shared->weight);
 }
 
 torch::Tensor T5ModelImpl::forward(const data::Batch& batch) {
-  const torch::Tensor encoder_hidden = encode(batch.input_ids, batch.attention_mask);
-  return decode(batch.decoder_input_ids, batch.decoder_attention_mask, encoder_hidden, batch.attention_mask);
+  // One host-to-device copy of the keys per micro-batch, shared by every dropout site.
+  const DropoutKeys keys = dropout_keys(batch.step, batch.global_positions, batch.size(), batch.input_ids.device());
+  const torch::Tensor encoder_hidden = encode(batch.input_ids, batch.attention_mask, keys);
+  return decode(batch.decoder_input_ids, batch.decoder_attention_mask, encoder_hidden, batch.attention_mask, keys);
 }
 
 }  // namespace ankh::model

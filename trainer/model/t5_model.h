@@ -12,11 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
 #include "data/batch.h"
 #include "trainer/model/model_config.h"
+#include "trainer/model/sample_dropout.h"
 #include "trainer/model/stack.h"
 
 namespace ankh::model {
@@ -30,16 +32,31 @@ class T5ModelImpl : public torch::nn::Module {
   // device, so the result depends neither on the device nor on the order of parameters.
   void init_weights(uint64_t seed);
 
+  // The run seed of the dropout masks (default 0): in training with dropout > 0, sample i of a
+  // micro-batch is dropped out with the key hash(seed, batch.step, batch.global_positions[i])
+  // (sample_dropout.h), so its masks do not depend on the rank, the micro-batch or the padding.
+  void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed; }
+  uint64_t dropout_seed() const { return dropout_seed_; }
+
+  // The dropout keys of a micro-batch at `step` whose rows are the samples at `positions` of the
+  // global order (empty: rows 0 .. rows−1); no keys (and no hashing) in eval mode or without dropout.
+  DropoutKeys dropout_keys(int64_t step, const std::vector<int64_t>& positions, int64_t rows,
+                           const torch::Device& device) const;
+
   // input_ids [B, Le] int64, attention_mask [B, Le] (1 real, 0 padding; undefined: all real).
-  // Returns the encoder's last hidden state [B, Le, d_model].
-  torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+  // Returns the encoder's last hidden state [B, Le, d_model]. keys: the dropout keys (training
+  // with dropout only; undefined: those of step 0 with rows as positions).
+  torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                       const DropoutKeys& keys = {});
 
   // Decoder logits [B, Ld, vocab] from decoder_input_ids [B, Ld] (starting with <pad>), its mask,
-  // the encoder's hidden state and the encoder's mask (for cross-attention).
+  // the encoder's hidden state and the encoder's mask (for cross-attention); keys as for encode.
   torch::Tensor decode(const torch::Tensor& decoder_input_ids, const torch::Tensor& decoder_attention_mask,
-                       const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask);
+                       const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask,
+                       const DropoutKeys& keys = {});
 
-  // encode + decode of one micro-batch (its tensors must already be on the model's device).
+  // encode + decode of one micro-batch (its tensors must already be on the model's device); in
+  // training, dropout keyed by (dropout seed, batch.step, batch.global_positions).
   torch::Tensor forward(const data::Batch& batch);
 
   const ModelConfig& config() const { return config_; }
@@ -49,7 +66,11 @@ class T5ModelImpl : public torch::nn::Module {
   torch::nn::Linear lm_head{nullptr};  // null when config().tie_embeddings
 
  private:
+  // keys, or when they are needed but undefined, those of step 0 with rows as positions.
+  DropoutKeys keys_or_default(const DropoutKeys& keys, const torch::Tensor& ids) const;
+
   ModelConfig config_;
+  uint64_t dropout_seed_ = 0;
 };
 TORCH_MODULE(T5Model);
 
