@@ -51,9 +51,10 @@ say "$ranks rank(s), $ranks_per_node per node on $nodes node(s), $cpus_per_rank 
 "$here/mpirun.sh" --np "$ranks" --ranks-per-node "$ranks_per_node" --threads "$cpus_per_rank" train "$@" &
 pid=$!
 # Passed on as it came; launch/mpirun.sh turns the first into a clean stop, a second into an end.
-trap 'say "SIGTERM received: passing it to the run"; kill -TERM "$pid" 2>/dev/null || true' TERM
-trap 'say "SIGINT received: passing it to the run"; kill -INT "$pid" 2>/dev/null || true' INT
-trap 'say "SIGUSR1 received: passing it to the run"; kill -USR1 "$pid" 2>/dev/null || true' USR1
+for sig in TERM INT USR1; do
+  # shellcheck disable=SC2064  # $sig is expanded now, $pid when the signal comes
+  trap "say 'SIG$sig received: passing it to the run'; kill -$sig \"\$pid\" 2>/dev/null || true" "$sig"
+done
 while kill -0 "$pid" 2>/dev/null; do wait "$pid" || true; done
 status=0
 wait "$pid" || status=$?

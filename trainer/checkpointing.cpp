@@ -18,11 +18,6 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-checkpoints::NamedTensors to_map(const optim::NamedTensors& v) {
-  checkpoints::NamedTensors m;
-  for (const auto& [name, t] : v) m.emplace(name, t);
-  return m;
-}
 }  // namespace
 
 nlohmann::json to_json(const TrainProgress& p, const RunConfig& config) {
@@ -40,9 +35,9 @@ nlohmann::json to_json(const TrainProgress& p, const RunConfig& config) {
       {"world_size", p.world_size},
       {"global_batch", config.train.global_batch},
       // Randomness is a pure function of the seed: sample order, crops and masks of
-      // (seed, epoch, sample), dropout reseeded from (seed, step, rank) every step. So the seed
-      // is the whole RNG state, and it carries over to any number of ranks.
-      {"rng", {{"scheme", "counter-based: (seed, step, rank)"}, {"seed", config.run.seed}}},
+      // (seed, epoch, sample), dropout masks of (seed, step, global sample position). So the
+      // seed is the whole RNG state, and it carries over to any number of ranks.
+      {"rng", {{"scheme", "counter-based: (seed, step, global sample position)"}, {"seed", config.run.seed}}},
       {"scheduler", {{"name", config.optim.schedule}, {"step", p.step}}},
   };
 }
@@ -121,7 +116,7 @@ std::optional<TrainProgress> Checkpointer::restore(model::T5Model& model, optim:
                                     std::to_string(config_.train.global_batch),
                                 where, "resume with the same global batch (any number of ranks works)");
   weights::load_parameters(model, loaded->model, where + "/model.safetensors");
-  optimizer.load_state_tensors(optim::NamedTensors(loaded->optimizer.begin(), loaded->optimizer.end()));
+  optimizer.load_state_tensors(loaded->optimizer);
   if (progress.world_size != comm_.size())
     spdlog::info("resuming a {}-rank checkpoint on {} ranks (same global batch: same data order)", progress.world_size,
                  comm_.size());
@@ -144,7 +139,7 @@ void Checkpointer::start_save(model::T5Model& model, const optim::Optimizer& opt
   if (rank_ != 0) return;
   writer_ = std::make_unique<checkpoints::CheckpointWriter>(checkpoints::CheckpointWriter::begin(run_dir_, progress.step));
   writer_->write_tensors("model.safetensors", weights::parameters_of(model));
-  writer_->write_tensors("optimizer.safetensors", to_map(optimizer.state_tensors()));
+  writer_->write_tensors("optimizer.safetensors", optimizer.state_tensors());
   writer_->write_json("state.json", to_json(progress, config_));
   writer_->write_text("config.yaml", to_yaml(config_));
 }
@@ -168,8 +163,8 @@ void Checkpointer::commit(bool wait) {
   const fs::path dir = writer_->commit();
   const auto& s = writer_->stats();
   if (metrics_)
-    metrics_->write({{"event", "checkpoint"}, {"step", step}, {"path", dir.string()}, {"bytes", s.bytes},
-                     {"stall_s", s.snapshot_s}, {"write_s", s.write_s}, {"commit_s", s.commit_s}});
+    metrics_->write(metrics::CheckpointRecord{step, dir.string(), static_cast<int64_t>(s.bytes), s.snapshot_s, s.write_s,
+                                              s.commit_s});
   writer_.reset();
   checkpoints::apply_retention(run_dir_, config_.checkpoint.keep_last, config_.checkpoint.keep_every);
   spdlog::info("checkpoint {} committed ({}, training stalled {:.3f} s)", dir.string(),

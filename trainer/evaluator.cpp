@@ -8,13 +8,18 @@
 
 namespace ankh::trainer {
 
-nlohmann::json EvalResult::to_json() const {
-  return {{"loss", loss},
-          {"residue_loss", residue_loss},
-          {"accuracy", accuracy},
-          {"perplexity", perplexity},
-          {"target_tokens", target_tokens},
-          {"residue_tokens", residue_tokens}};
+metrics::ValidRecord EvalResult::record(int64_t step, int64_t tokens, double entropy) const {
+  metrics::ValidRecord r;
+  r.step = step;
+  r.tokens = tokens;
+  r.loss = loss;
+  r.residue_loss = residue_loss;
+  r.accuracy = accuracy;
+  r.perplexity = perplexity;
+  r.target_tokens = target_tokens;
+  r.residue_tokens = residue_tokens;
+  r.unigram_entropy = entropy;
+  return r;
 }
 
 EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dataset>& dataset,

@@ -6,11 +6,11 @@
 #include <cstdint>
 #include <memory>
 
-#include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
 #include "trainer/parallel/communicator.h"
 #include "trainer/model/model.h"
+#include "trainer/metrics/records.h"
 #include "trainer/run_config.h"
 
 namespace ankh::trainer {
@@ -23,7 +23,9 @@ struct EvalResult {
   int64_t target_tokens = 0;
   int64_t residue_tokens = 0;
 
-  nlohmann::json to_json() const;
+  // As a metrics.jsonl "valid" record of `step`, with the tokens seen by then and the unigram
+  // entropy to compare the residue loss with.
+  metrics::ValidRecord record(int64_t step, int64_t tokens, double unigram_entropy) const;
 };
 
 // Runs the model in eval mode without gradients and restores train mode. Collective.

@@ -20,6 +20,7 @@
 #include "trainer/weights/model_io.h"
 #include "trainer/optim/clip.h"
 #include "trainer/optim/schedule.h"
+#include "trainer/peak_flops.h"
 #include "trainer/replica_check.h"
 #include "trainer/model/throughput.h"
 
@@ -71,13 +72,12 @@ struct Trainer::State {
   std::unique_ptr<metrics::MetricsLog> metrics;
   TrainProgress progress;
   model::AutocastState autocast;
-  double peak_flops = 0;
+  PeakFlops peak;
   double unigram_entropy = std::nan("");
 
   State(RunConfig c, const parallel::MpiSession& m) : config(std::move(c)), mpi(m), rank(m.rank()) {}
 
   void setup();
-  void check_batch_geometry() const;
   void init_model();
   void log_start() const;
   torch::Tensor train_step(const std::vector<data::Batch>& micro_batches, Window& window);
@@ -91,19 +91,12 @@ Trainer::Trainer(RunConfig config, const parallel::MpiSession& mpi) : s_(std::ma
 
 Trainer::~Trainer() = default;
 
-void Trainer::State::check_batch_geometry() const {
-  const int64_t world = mpi.world_size();
-  const int64_t per_step = world * config.train.micro_batch;
-  if (config.train.global_batch % per_step != 0)
-    throw core::ConfigError({{"train.global_batch", "",
-                              std::to_string(config.train.global_batch) + " is not a multiple of world size " +
-                                  std::to_string(world) + " x train.micro_batch " +
-                                  std::to_string(config.train.micro_batch),
-                              "global_batch = world x micro_batch x accumulation steps"}});
-}
-
 void Trainer::State::setup() {
-  check_batch_geometry();
+  {  // before anything costly: the global batch must split over these ranks
+    core::IssueList issues;
+    data::check_batch_geometry(config.train.global_batch, config.train.micro_batch, mpi.world_size(), issues);
+    issues.throw_if_any();
+  }
   faults = FaultInjection::from_environment();
   device = parallel::choose_device(mpi);
   comm = parallel::make_communicator(config.dist, mpi, device);
@@ -128,18 +121,14 @@ void Trainer::State::setup() {
   metrics = std::make_unique<metrics::MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
                                          resumed ? progress.step : -1);
   checkpointer->attach_metrics(metrics.get());
-  // The same square product `ankh bench model` uses as its reference (2048³ fp32 on CPU), so the
-  // two MFU figures compare; smaller products run below the peak the model's GEMMs reach.
-  const auto dtype = autocast.enabled ? autocast.dtype : torch::kFloat32;
-  peak_flops = config.train.peak_flops > 0
-                   ? config.train.peak_flops
-                   : model::matmul_flops_per_second(device.is_cuda() ? 8192 : 2048, dtype, device, device.is_cuda() ? 1.0 : 0.5);
+  peak = resolve_peak_flops(config.train.peak_flops, autocast.enabled ? autocast.dtype : torch::kFloat32, device, mpi);
   if (rank == 0) unigram_entropy = trainer::unigram_entropy(*dataset);
   log_start();
 }
 
 void Trainer::State::init_model() {
   model = weights::initialise_model(config.model, static_cast<uint64_t>(config.run.seed));  // random init, or model.init_from (names, shapes, architecture checked)
+  model->set_dropout_seed(static_cast<uint64_t>(config.run.seed));
   model->to(device);
   model->train();
 }
@@ -154,15 +143,19 @@ void Trainer::State::log_start() const {
   spdlog::info("dataset {}: {} train / {} valid sequences; amino-acid unigram entropy {:.4f} nats",
                config.data.dataset, core::format_count(dataset->size(data::Split::Train)),
                core::format_count(dataset->size(data::Split::Valid)), unigram_entropy);
-  spdlog::info("peak for model FLOP utilisation: {}FLOP/s per device{}", core::format_si(peak_flops),
-               config.train.peak_flops > 0 ? " (train.peak_flops)" : " (matmul measured now)");
-  metrics->write({{"event", "start"},
-                  {"step", progress.step},
-                  {"world_size", comm->size()},
-                  {"device", device.str()},
-                  {"parameters", counts.total},
-                  {"peak_flops", peak_flops},
-                  {"unigram_entropy", unigram_entropy}});
+  spdlog::info("model FLOP utilisation is against {}FLOP/s per device: {}; measured matmul ceiling {}",
+               core::format_si(peak.per_device), peak.source,
+               peak.matmul_ceiling > 0 ? core::format_si(peak.matmul_ceiling) + "FLOP/s" : std::string("not measured"));
+  metrics::StartRecord start;
+  start.step = progress.step;
+  start.world_size = comm->size();
+  start.device = device.str();
+  start.parameters = counts.total;
+  start.peak_flops = peak.per_device;
+  start.peak_source = peak.source;
+  if (peak.matmul_ceiling > 0) start.matmul_flops = peak.matmul_ceiling;
+  start.unigram_entropy = unigram_entropy;
+  metrics->write(start);
 }
 
 // Forward and backward of this rank's micro-batches; returns the step's statistics (device
@@ -217,27 +210,28 @@ torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_b
 void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
   if (w.steps == 0) return;
   const double tokens_per_s = safe_div(w.encoder_tokens, w.seconds);
-  const double mfu = safe_div(w.model_flops / w.seconds, peak_flops * comm->size());
+  const double mfu = safe_div(w.model_flops / w.seconds, peak.per_device * comm->size());
   const double loss = safe_div(w.loss_sum, w.target_tokens);
   const double residue_loss = safe_div(w.residue_loss_sum, w.residue_count);
   const double accuracy = safe_div(w.residue_correct, w.residue_count);
   const double memory = parallel::memory_in_use(device);
-  metrics->write({{"event", "train"},
-                  {"step", progress.step},
-                  {"epoch", progress.loader.epoch},
-                  {"tokens", progress.tokens_seen},
-                  {"loss", loss},
-                  {"residue_loss", residue_loss},
-                  {"accuracy", accuracy},
-                  {"lr", lr},
-                  {"grad_norm", grad_norm},
-                  {"skipped_steps", progress.skipped_steps},
-                  {"tokens_per_s", tokens_per_s},
-                  {"step_time_s", w.seconds / w.steps},
-                  {"data_wait_s", w.data_wait / w.steps},
-                  {"comm_wait_s", w.comm_wait / w.steps},
-                  {"mfu", mfu},
-                  {"memory_bytes", memory}});
+  metrics::TrainRecord r;
+  r.step = progress.step;
+  r.epoch = progress.loader.epoch;
+  r.tokens = progress.tokens_seen;
+  r.loss = loss;
+  r.residue_loss = residue_loss;
+  r.accuracy = accuracy;
+  r.lr = lr;
+  r.grad_norm = grad_norm;
+  r.skipped_steps = progress.skipped_steps;
+  r.tokens_per_s = tokens_per_s;
+  r.step_time_s = w.seconds / static_cast<double>(w.steps);
+  r.data_wait_s = w.data_wait / static_cast<double>(w.steps);
+  r.comm_wait_s = w.comm_wait / static_cast<double>(w.steps);
+  r.mfu = mfu;
+  r.memory_bytes = memory;
+  metrics->write(r);
   if (rank == 0)
     spdlog::info("step {}/{} | loss {:.4f} | residue {:.4f} | acc {:.3f} | lr {:.2e} | gnorm {:.3f} | {}tok/s | "
                  "{:.3f} s/step | mfu {:.1f}% | {}",
@@ -249,12 +243,7 @@ void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
 void Trainer::State::validate() {
   const EvalResult r = evaluate(model, dataset, config, *comm, device);
   if (progress.best_valid_loss < 0 || r.loss < progress.best_valid_loss) progress.best_valid_loss = r.loss;
-  auto record = r.to_json();
-  record["event"] = "valid";
-  record["step"] = progress.step;
-  record["tokens"] = progress.tokens_seen;
-  record["unigram_entropy"] = unigram_entropy;
-  metrics->write(record);
+  metrics->write(r.record(progress.step, progress.tokens_seen, unigram_entropy));
   if (rank == 0)
     spdlog::info("valid at step {}: loss {:.4f} | residue loss {:.4f} (amino-acid unigram entropy {:.4f}) | acc {:.3f} | ppl {:.2f}",
                  progress.step, r.loss, r.residue_loss, unigram_entropy, r.accuracy, r.perplexity);
@@ -273,8 +262,6 @@ TrainResult Trainer::run(const StopSignal& stop_signal) {
     const int64_t step = s.progress.step + 1;  // the optimizer step being taken (1-based)
     s.faults.maybe_throw_or_hang(step, s.rank);
     core::Stopwatch step_watch;
-    // Dropout masks: a pure function of (seed, step, rank), like every other random choice.
-    if (cfg.model.dropout > 0) torch::manual_seed(core::hash_words(cfg.run.seed, step, s.rank));
 
     core::Stopwatch data_watch;
     const auto micro_batches = s.loader->next_step();
@@ -352,7 +339,7 @@ TrainResult Trainer::run(const StopSignal& stop_signal) {
                        s.comm->size());
         else spdlog::info("stopping after step {} (train.exit_at_step): checkpoint saved", step);
       }
-      result.end = signalled ? TrainResult::End::Signal : TrainResult::End::ExitAtStep;
+      result.end = signalled ? metrics::EndReason::Signal : metrics::EndReason::ExitAtStep;
       break;
     }
   }
@@ -361,14 +348,13 @@ TrainResult Trainer::run(const StopSignal& stop_signal) {
   if (s.rank == 0)
     spdlog::info("parameters identical on all {} rank(s) (checksum {:016x})", s.comm->size(), checksum);
   // The last line of metrics.jsonl says how the run ended (`ankh sweep` skips completed runs).
-  s.metrics->write({{"event", "end"},
-                    {"step", s.progress.step},
-                    {"tokens", s.progress.tokens_seen},
-                    {"reason", result.end == TrainResult::End::Signal       ? "signal"
-                              : result.end == TrainResult::End::ExitAtStep ? "exit_at_step"
-                                                                           : "max_steps"},
-                    {"best_valid_loss", s.progress.best_valid_loss},
-                    {"train_seconds", s.progress.train_seconds}});
+  metrics::EndRecord end;
+  end.step = s.progress.step;
+  end.tokens = s.progress.tokens_seen;
+  end.reason = result.end;
+  end.best_valid_loss = s.progress.best_valid_loss >= 0 ? s.progress.best_valid_loss : metrics::kNaN;
+  end.train_seconds = s.progress.train_seconds;
+  s.metrics->write(end);
   result.steps = s.progress.step;
   result.tokens_seen = s.progress.tokens_seen;
   if (s.rank == 0)

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "trainer/parallel/mpi_env.h"
+#include "trainer/metrics/records.h"
 #include "trainer/run_config.h"
 #include "trainer/stop_signal.h"
 
@@ -19,7 +20,7 @@ struct TrainResult {
   int64_t steps = 0;           // optimizer steps completed in total
   int64_t tokens_seen = 0;
   // Why the run stopped: train.max_steps reached, a stop signal (StopSignal), or train.exit_at_step.
-  enum class End { MaxSteps, Signal, ExitAtStep } end = End::MaxSteps;
+  metrics::EndReason end = metrics::EndReason::MaxSteps;
 };
 
 class Trainer {

@@ -11,6 +11,7 @@
 #include "trainer/parallel/mpi_env.h"
 #include "trainer/model/loss.h"
 #include "trainer/model/t5_model.h"
+#include "tests/support/test_support.h"
 
 using namespace ankh;
 using namespace ankh::parallel;
@@ -28,16 +29,7 @@ MpiCommunicator& comm() {
 }
 
 model::ModelConfig tiny(bool checkpointing) {
-  model::ModelConfig c;
-  c.d_model = 32;
-  c.num_heads = 4;
-  c.d_kv = 8;
-  c.d_ff = 64;
-  c.encoder_layers = 2;
-  c.decoder_layers = 2;
-  c.relative_buckets = 16;
-  c.relative_max_distance = 32;
-  c.precision = ankh::model::Precision::Fp32;
+  model::ModelConfig c = ankh::testing::tiny_model_config();
   c.activation_checkpointing = checkpointing;
   return c;
 }

@@ -75,4 +75,27 @@ CommandResult check_hf_export(const fs::path& dir) {
 
 bool python_has_numpy() { return run_command("/usr/bin/python3 -c 'import numpy'").exit_code == 0; }
 
+model::ModelConfig tiny_model_config() {
+  model::ModelConfig c;
+  c.d_model = 32;
+  c.num_heads = 4;
+  c.d_kv = 8;
+  c.d_ff = 64;
+  c.encoder_layers = 2;
+  c.decoder_layers = 2;
+  c.relative_buckets = 16;
+  c.relative_max_distance = 32;
+  c.precision = model::Precision::Fp32;
+  return c;
+}
+
+trainer::RunConfig tiny_run_config(const fs::path& run_dir, const std::vector<std::string>& extra) {
+  std::vector<std::string> overrides = {"model.d_model=32", "model.num_heads=2", "model.d_kv=16", "model.d_ff=48",
+                                        "model.encoder_layers=2", "model.decoder_layers=2", "model.relative_buckets=8",
+                                        "model.relative_max_distance=16", "model.precision=fp32",
+                                        "run.dir=" + run_dir.string()};
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  return trainer::load_run_config(source_dir() / "configs/ankh-tiny.yaml", overrides);
+}
+
 }  // namespace ankh::testing

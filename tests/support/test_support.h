@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "trainer/model/model_config.h"
+#include "trainer/run_config.h"
 
 namespace ankh::testing {
 
@@ -54,6 +56,13 @@ std::string error_of(F&& f) {
   ADD_FAILURE() << "expected an exception";
   return "";
 }
+
+// The tiny model the model and training tests share: d_model 32, 4 heads x 8, d_ff 64, 2 + 2
+// layers, 16 buckets up to distance 32, fp32.
+model::ModelConfig tiny_model_config();
+// configs/ankh-tiny.yaml shrunk to a model that trains and exports in milliseconds (d_model 32,
+// 2 heads x 16, d_ff 48, 2 + 2 layers, fp32), writing to `run_dir`; `extra` overrides last.
+trainer::RunConfig tiny_run_config(const std::filesystem::path& run_dir, const std::vector<std::string>& extra = {});
 
 // scripts/check_hf_export.py on an exported directory, run by Debian's python3 (which has
 // numpy once scripts/setup.sh ran); and whether that python3 has numpy at all.

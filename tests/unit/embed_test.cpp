@@ -30,12 +30,7 @@ using testing::ScratchDir;
 using namespace ankh::trainer;  // RunConfig: the configs these tests start from
 using testing::error_of;
 
-RunConfig tiny_config(const fs::path& run_dir) {
-  return load_run_config(testing::source_dir() / "configs/ankh-tiny.yaml",
-                         {"model.d_model=32", "model.num_heads=2", "model.d_kv=16", "model.d_ff=48", "model.encoder_layers=2",
-                          "model.decoder_layers=1", "model.relative_buckets=8", "model.relative_max_distance=16",
-                          "model.precision=fp32", "run.dir=" + run_dir.string()});
-}
+RunConfig tiny_config(const fs::path& run_dir) { return testing::tiny_run_config(run_dir, {"model.decoder_layers=1"}); }
 
 model::T5Model random_model(const RunConfig& config) {
   model::T5Model m(config.model);

@@ -30,13 +30,8 @@ using testing::ScratchDir;
 using namespace ankh::trainer;  // RunConfig: the configs these tests start from
 using testing::error_of;
 
-RunConfig tiny_config(const fs::path& run_dir, std::vector<std::string> extra = {}) {
-  std::vector<std::string> overrides = {"model.d_model=32", "model.num_heads=2",     "model.d_kv=16",
-                                        "model.d_ff=48",    "model.encoder_layers=2", "model.decoder_layers=2",
-                                        "model.relative_buckets=8", "model.relative_max_distance=16",
-                                        "model.precision=fp32", "run.dir=" + run_dir.string()};
-  overrides.insert(overrides.end(), extra.begin(), extra.end());
-  return load_run_config(testing::source_dir() / "configs/ankh-tiny.yaml", overrides);
+RunConfig tiny_config(const fs::path& run_dir, const std::vector<std::string>& extra = {}) {
+  return testing::tiny_run_config(run_dir, extra);
 }
 
 model::T5Model trained_model(const RunConfig& config, uint64_t seed) {

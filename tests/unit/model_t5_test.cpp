@@ -14,21 +14,16 @@
 #include "trainer/model/attention_mask.h"
 #include "trainer/model/model_stats.h"
 #include "trainer/model/t5_model.h"
+#include "tests/support/test_support.h"
 
 namespace ankh::model {
 namespace {
 
+// The shared tiny model with an odd feed-forward width and encoder depth (shapes that differ).
 ModelConfig small_config() {
-  ModelConfig c;
-  c.d_model = 32;
-  c.num_heads = 4;
-  c.d_kv = 8;
+  ModelConfig c = testing::tiny_model_config();
   c.d_ff = 48;
   c.encoder_layers = 3;
-  c.decoder_layers = 2;
-  c.relative_buckets = 16;
-  c.relative_max_distance = 32;
-  c.precision = ankh::model::Precision::Fp32;
   return c;
 }
 

@@ -14,23 +14,12 @@
 #include "trainer/model/loss.h"
 #include "trainer/model/precision.h"
 #include "trainer/model/t5_model.h"
+#include "tests/support/test_support.h"
 
 namespace ankh::model {
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.d_model = 32;
-  c.num_heads = 4;
-  c.d_kv = 8;
-  c.d_ff = 64;
-  c.encoder_layers = 2;
-  c.decoder_layers = 2;
-  c.relative_buckets = 16;
-  c.relative_max_distance = 32;
-  c.precision = ankh::model::Precision::Fp32;
-  return c;
-}
+ModelConfig tiny_config() { return testing::tiny_model_config(); }
 
 // A micro-batch shaped like the `ankh` objective's: residues ending in </s> for the encoder,
 // sentinel/residue pairs for the decoder, with padding in the second row.

@@ -6,6 +6,9 @@
 #include "trainer/app/sweep/sweep_summary.h"
 
 using namespace ankh::sweep;
+using ankh::metrics::is_complete;
+using ankh::metrics::read_run_summary;
+using ankh::metrics::RunSummary;
 using ankh::testing::ScratchDir;
 using ankh::testing::write_text;
 
@@ -27,7 +30,7 @@ const char* kFinished =
 TEST(SweepSummary, ReadsTheNumbersOfAFinishedRun) {
   ScratchDir dir;
   write_text(dir / "metrics.jsonl", kFinished);
-  const RunMetrics m = read_run_metrics(dir / "metrics.jsonl");
+  const RunSummary m = read_run_summary(dir / "metrics.jsonl");
   ASSERT_TRUE(m.found);
   EXPECT_EQ(*m.parameters, 4534784);
   EXPECT_EQ(*m.world_size, 2);
@@ -50,8 +53,8 @@ TEST(SweepSummary, InterruptedResumedMissingAndTornRuns) {
 {"event":"train","step":20,"tokens":2000,"loss":4.5}
 {"event":"end","step":20,"tokens":2000,"reason":"signal","best_valid_loss":-1,"train_seconds":2.0}
 )");
-  RunMetrics m = read_run_metrics(dir / "a" / "metrics.jsonl");
-  EXPECT_EQ(*m.end_reason, "signal");
+  RunSummary m = read_run_summary(dir / "a" / "metrics.jsonl");
+  EXPECT_EQ(m.end->reason, ankh::metrics::EndReason::Signal);
   EXPECT_FALSE(is_complete(m, 30));
   EXPECT_FALSE(m.best_valid_loss.has_value());
 
@@ -61,26 +64,26 @@ TEST(SweepSummary, InterruptedResumedMissingAndTornRuns) {
 {"event":"start","step":20,"world_size":1,"parameters":10}
 {"event":"train","step":25,"tokens":2500,"loss":4.2}
 )");
-  m = read_run_metrics(dir / "b" / "metrics.jsonl");
-  EXPECT_FALSE(m.end_reason.has_value());
+  m = read_run_summary(dir / "b" / "metrics.jsonl");
+  EXPECT_FALSE(m.end.has_value());
   EXPECT_FALSE(is_complete(m, 20));
   EXPECT_EQ(m.steps, 25);
 
   // Never started.
-  m = read_run_metrics(dir / "c" / "metrics.jsonl");
+  m = read_run_summary(dir / "c" / "metrics.jsonl");
   EXPECT_FALSE(m.found);
   EXPECT_TRUE(m.error.empty());
 
   // A crash mid-line: the torn last line is ignored, the rest is read.
   write_text(dir / "d" / "metrics.jsonl", std::string(R"({"event":"train","step":5,"tokens":500,"loss":6.0})") +
                                               "\n{\"event\":\"tra");
-  m = read_run_metrics(dir / "d" / "metrics.jsonl");
+  m = read_run_summary(dir / "d" / "metrics.jsonl");
   EXPECT_TRUE(m.found);
   EXPECT_EQ(m.steps, 5);
 
   // Garbage in the middle: reported with file:line, not thrown (the other runs still summarise).
   write_text(dir / "e" / "metrics.jsonl", "{\"event\":\"train\",\"step\":1}\nnot json\n{\"event\":\"train\",\"step\":2}\n");
-  m = read_run_metrics(dir / "e" / "metrics.jsonl");
+  m = read_run_summary(dir / "e" / "metrics.jsonl");
   EXPECT_FALSE(m.found);
   EXPECT_NE(m.error.find("metrics.jsonl:2"), std::string::npos) << m.error;
 }
@@ -94,7 +97,7 @@ TEST(SweepSummary, CsvAndMarkdown) {
   done.status = RunStatus::Completed;
   done.max_steps = 30;
   done.wall_s = 61.25;
-  done.metrics = read_run_metrics(dir / "metrics.jsonl");
+  done.metrics = read_run_summary(dir / "metrics.jsonl");
   RunRow failed;
   failed.name = "dataset-missing";
   failed.overrides = "data.dataset=missing";

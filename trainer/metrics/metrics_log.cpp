@@ -26,33 +26,43 @@ MetricsLog::MetricsLog(const fs::path& file, bool enabled, int64_t resume_step) 
     }
     core::write_file_atomic(path_, kept);
   }
+  if (resume_step < 0 && fs::exists(path_)) {
+    // A line torn by a crash would end up between records once we append: cut it off.
+    const std::string text = core::read_file(path_);
+    if (!text.empty() && text.back() != '\n') core::write_file_atomic(path_, text.substr(0, text.rfind('\n') + 1));
+  }
   out_.open(path_, std::ios::app);
   if (!out_) throw core::IoError("cannot open the metrics log for appending", path_.string());
 }
 
-void MetricsLog::write(const nlohmann::json& record) {
+void MetricsLog::write(const Record& record) {
   if (!enabled_) return;
-  out_ << record.dump() << '\n';
+  out_ << to_json(record).dump() << '\n';
   out_.flush();
   if (!out_) throw core::IoError("cannot write the metrics log (disk full?)", path_.string());
 }
 
-std::vector<nlohmann::json> read_metrics(const fs::path& file) {
-  std::vector<nlohmann::json> records;
+std::vector<Record> read_records(const fs::path& file) {
+  std::vector<Record> records;
   const std::string text = core::read_file(file);
   std::istringstream in(text);
   int line_number = 0;
   std::size_t consumed = 0;
+  const std::size_t last_line = text.find_last_not_of('\n') == std::string::npos
+                                    ? 0
+                                    : text.rfind('\n', text.find_last_not_of('\n')) + 1;  // start of the last non-empty line
   for (std::string line; std::getline(in, line);) {
     ++line_number;
+    const std::size_t start = consumed;
     consumed += line.size() + 1;
     if (line.empty()) continue;
-    auto record = nlohmann::json::parse(line, nullptr, false);
-    if (record.is_discarded()) {
-      if (consumed >= text.size() && text.back() != '\n') break;  // a torn last line: the run crashed mid-write
-      throw core::InputError("not a JSON object", file.string() + ":" + std::to_string(line_number));
+    const auto object = nlohmann::json::parse(line, nullptr, false);
+    const std::string where = file.string() + ":" + std::to_string(line_number);
+    if (object.is_discarded()) {
+      if (start >= last_line) break;  // a torn last line: the run was killed mid-write
+      throw core::InputError("not a JSON object", where);
     }
-    records.push_back(std::move(record));
+    if (auto record = from_json(object, where)) records.push_back(std::move(*record));
   }
   return records;
 }

@@ -1,13 +1,13 @@
-// RUN/metrics.jsonl: one JSON object per line (training steps, validations, events), written by
-// rank 0 and flushed per line so that a crash loses nothing already logged.
+// RUN/metrics.jsonl: one record per line (records.h), written by rank 0 and flushed per line so
+// that a crash loses nothing already logged; and its reader.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <string>
+#include <vector>
 
-#include <nlohmann/json.hpp>
+#include "trainer/metrics/records.h"
 
 namespace ankh::metrics {
 
@@ -17,7 +17,7 @@ class MetricsLog {
   // lines of steps after it (logged before the interruption, about to be redone) are dropped.
   MetricsLog(const std::filesystem::path& file, bool enabled, int64_t resume_step = -1);
 
-  void write(const nlohmann::json& record);
+  void write(const Record& record);
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -26,7 +26,9 @@ class MetricsLog {
   std::ofstream out_;
 };
 
-// Reads every record of a metrics.jsonl (sweeps, tests); InputError naming file:line on bad JSON.
-std::vector<nlohmann::json> read_metrics(const std::filesystem::path& file);
+// Every record of a metrics.jsonl, in order. A torn last line (the run was killed mid-write) is
+// ignored, as are events this version does not know; InputError naming file:line for a line that
+// is not a record.
+std::vector<Record> read_records(const std::filesystem::path& file);
 
 }  // namespace ankh::metrics

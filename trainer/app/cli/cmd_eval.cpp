@@ -44,10 +44,9 @@ Action setup_eval(CLI::App& sub) {
     const auto dataset = data::Dataset::open(config.data.dataset);
     const auto result = trainer::evaluate(model, dataset, config, *comm, device);
     if (mpi.rank() == 0) {
-      auto record = result.to_json();
+      auto record = metrics::to_json(result.record(reader->step(), 0, trainer::unigram_entropy(*dataset)));
+      record.erase("tokens");  // not known from a checkpoint alone
       record["checkpoint"] = reader->dir().string();
-      record["step"] = reader->step();
-      record["unigram_entropy"] = trainer::unigram_entropy(*dataset);
       std::cout << record.dump(2) << "\n";
     }
     return 0;

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "trainer/app/cli/command.h"
 #include "trainer/app/cli/config_args.h"
-#include "trainer/app/sweep/sweep_summary.h"
+#include "trainer/metrics/run_summary.h"
 
 namespace ankh::cli {
 
@@ -27,18 +27,18 @@ Action setup_status(CLI::App& sub) {
   return [args]() {
     const trainer::RunConfig config = args->load();
     const auto metrics_file = std::filesystem::path(config.run.dir) / "metrics.jsonl";
-    const auto m = sweep::read_run_metrics(metrics_file);
+    const auto m = metrics::read_run_summary(metrics_file);
     const int64_t max_steps = config.train.max_steps;
     if (!m.error.empty()) throw core::InputError(m.error);  // names the file and line already
-    if (sweep::is_complete(m, max_steps)) {
-      std::cout << fmt::format("{}: complete (step {} of {})\n", config.run.dir, *m.end_step, max_steps);
+    if (metrics::is_complete(m, max_steps)) {
+      std::cout << fmt::format("{}: complete (step {} of {})\n", config.run.dir, m.end->step, max_steps);
       return 0;
     }
     if (!m.found) {
       std::cout << fmt::format("{}: not started (no {})\n", config.run.dir, metrics_file.string());
-    } else if (m.end_reason) {
+    } else if (m.end) {
       std::cout << fmt::format("{}: stopped at step {} of {} ({}); `ankh train` resumes it from its checkpoint\n",
-                               config.run.dir, m.end_step.value_or(m.steps), max_steps, *m.end_reason);
+                               config.run.dir, m.end->step, max_steps, metrics::end_reasons().name(m.end->reason));
     } else {
       std::cout << fmt::format("{}: at step {} of {} with no end record (still running, or killed)\n", config.run.dir,
                                m.steps, max_steps);

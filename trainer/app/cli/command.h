@@ -27,7 +27,4 @@ const std::vector<Command>& commands();
 // when there is one, and returns the exit status.
 int run_main(int argc, char** argv);
 
-// For commands that are not part of this build yet: a clear message and a non-zero exit.
-Action not_implemented(const std::string& name, const std::string& issue);
-
 }  // namespace ankh::cli

@@ -8,13 +8,6 @@
 
 namespace ankh::cli {
 
-Action not_implemented(const std::string& name, const std::string& issue) {
-  return [name, issue]() -> int {
-    throw core::NotImplementedError("`ankh " + name + "` is not implemented in this build", "ankh " + name,
-                                    "tracked in " + issue);
-  };
-}
-
 namespace {
 
 int report(const core::Error& e) {

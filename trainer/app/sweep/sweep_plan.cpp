@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "data/loader.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/hash.h"
@@ -105,10 +106,12 @@ std::string describe_overrides(const std::vector<Assignment>& varying) {
 
 fs::path default_output(const fs::path& sweep_file) { return fs::path("runs") / "sweeps" / sweep_file.stem(); }
 
-std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& options) {
-  core::IssueList issues;
+namespace {
 
-  // Keys the sweep controls itself, and keys set in two places that contradict each other.
+// Keys the sweep controls itself (run.dir), keys both a grid axis and a variant set, and command
+// line overrides of a key the sweep varies: errors before anything is planned.
+void check_ownership(const SweepFile& sweep, const std::vector<std::string>& cli_overrides) {
+  core::IssueList issues;
   std::set<std::string> grid_keys;
   for (const auto& axis : sweep.grid) grid_keys.insert(axis.key);
   auto check_owned = [&](const std::string& key, const std::string& origin) {
@@ -117,14 +120,14 @@ std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& op
   };
   for (const auto& a : sweep.overrides) check_owned(a.key, a.value.origin);
   for (const auto& axis : sweep.grid) check_owned(axis.key, axis.values.empty() ? "" : axis.values[0].origin);
-  for (std::size_t i = 0; i < sweep.variants.size(); ++i)
-    for (const auto& a : sweep.variants[i]) {
+  for (const auto& variant : sweep.variants)
+    for (const auto& a : variant) {
       check_owned(a.key, a.value.origin);
       if (grid_keys.count(a.key))
         issues.add(a.key, a.value.origin, "is both a grid axis and set by a variant",
                    "vary it in one place: drop it from grid: or from the variant");
     }
-  for (const auto& o : options.cli_overrides) {
+  for (const auto& o : cli_overrides) {
     const std::string key = o.substr(0, o.find('='));
     check_owned(key, "command line");
     bool varied = grid_keys.count(key) > 0;
@@ -135,8 +138,10 @@ std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& op
                  "edit the sweep file instead");
   }
   issues.throw_if_any();
+}
 
-  // The runs: grid points x variants.
+// Every grid point with every variant: the assignments of each run.
+std::vector<std::vector<Assignment>> combinations(const SweepFile& sweep) {
   std::vector<std::vector<Assignment>> variants = sweep.variants;
   if (variants.empty()) variants.emplace_back();
   std::vector<std::vector<Assignment>> combos;
@@ -146,7 +151,12 @@ std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& op
       c.insert(c.end(), variant.begin(), variant.end());
       combos.push_back(std::move(c));
     }
+  return combos;
+}
 
+// One named run per combination; two combinations with the same overrides are an error, and names
+// that sanitising made equal get a hash each.
+std::vector<PlannedRun> named_runs(const SweepFile& sweep, const std::vector<std::vector<Assignment>>& combos) {
   // Keys whose last component is shared by another varying key are named in full.
   std::map<std::string, std::set<std::string>> by_leaf;
   for (const auto& c : combos)
@@ -155,27 +165,32 @@ std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& op
   for (const auto& [leaf, keys] : by_leaf)
     if (keys.size() > 1) full_keys.insert(full_keys.end(), keys.begin(), keys.end());
 
+  core::IssueList issues;
   std::vector<PlannedRun> runs;
-  std::map<std::string, std::size_t> by_name, by_text;
-  for (auto& c : combos) {
-    PlannedRun run;
-    run.varying = c;
-    run.name = run_name(c, full_keys);
+  std::set<std::string> texts;
+  for (const auto& c : combos) {
     const std::string text = describe_overrides(c);
-    if (auto it = by_text.find(text); it != by_text.end()) {
+    if (!texts.insert(text).second) {
       issues.add(c.empty() ? "variants" : c.back().key, c.empty() ? sweep.path.string() : c.back().value.origin,
                  "two runs have the same overrides (" + text + ")", "remove the duplicate variant");
       continue;
     }
-    by_text[text] = runs.size();
+    PlannedRun run;
+    run.varying = c;
+    run.name = run_name(c, full_keys);
     runs.push_back(std::move(run));
   }
   issues.throw_if_any();
-  // Sanitising can map different values to one name ("a/b", "a_b"): those get a hash each.
+  std::map<std::string, std::size_t> by_name;
   for (const auto& r : runs) ++by_name[r.name];
   for (auto& r : runs)
     if (by_name[r.name] > 1) r.name += "-" + short_hash(describe_overrides(r.varying));
+  return runs;
+}
 
+// Resolves and validates every run's config (base < sweep overrides < command line < the run's own
+// values), the batch geometry on `world_size` ranks included; all problems of all runs at once.
+void resolve_configs(const SweepFile& sweep, const PlanOptions& options, std::vector<PlannedRun>& runs) {
   RunIssues run_issues;
   for (auto& run : runs) {
     run.dir = options.output / run.name;
@@ -187,21 +202,26 @@ std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& op
     source.set("run.dir", core::Setting{run.dir.string(), false, true, "ankh sweep"});
     try {
       run.config = core::resolve<trainer::RunConfig>(source);
-      const int64_t per_step = static_cast<int64_t>(options.world_size) * run.config.train.micro_batch;
-      if (run.config.train.global_batch % per_step != 0) {
-        const core::Setting* s = source.find("train.global_batch");
-        run_issues.add({"train.global_batch", s ? s->origin : "",
-                        fmt::format("{} is not a multiple of {} ranks x train.micro_batch {}",
-                                    run.config.train.global_batch, options.world_size, run.config.train.micro_batch),
-                        "global_batch = ranks x micro_batch x accumulation steps; change --np or the batch"},
-                       run.name);
-      }
+      const core::Setting* set_at = source.find("train.global_batch");
+      core::IssueList geometry;
+      data::check_batch_geometry(run.config.train.global_batch, run.config.train.micro_batch, options.world_size,
+                                 geometry, set_at ? set_at->origin : "");
+      for (const auto& issue : geometry.issues()) run_issues.add(issue, run.name);
     } catch (const core::ConfigError& e) {
       for (const auto& issue : e.issues()) run_issues.add(issue, run.name);
     }
   }
+  core::IssueList issues;
   run_issues.report_into(issues, runs.size());
   issues.throw_if_any();
+}
+
+}  // namespace
+
+std::vector<PlannedRun> plan_sweep(const SweepFile& sweep, const PlanOptions& options) {
+  check_ownership(sweep, options.cli_overrides);
+  std::vector<PlannedRun> runs = named_runs(sweep, combinations(sweep));
+  resolve_configs(sweep, options, runs);
   return runs;
 }
 

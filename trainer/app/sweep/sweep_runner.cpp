@@ -141,7 +141,7 @@ int emit_slurm(Context& c, const fs::path& ankh) {
   std::vector<fs::path> todo;
   for (std::size_t i = 0; i < c.runs.size(); ++i) {
     const auto& run = c.runs[i];
-    if (!is_complete(c.rows[i].metrics, run.config.train.max_steps)) todo.push_back(fs::absolute(run.dir));
+    if (!metrics::is_complete(c.rows[i].metrics, run.config.train.max_steps)) todo.push_back(fs::absolute(run.dir));
   }
   if (todo.empty()) {
     std::cout << "every run of the sweep is complete: nothing to submit\n";
@@ -182,7 +182,7 @@ int summarise_only(Context& c) {
     const auto& m = row.metrics;
     const fs::path log = row.dir / "sweep.log";
     std::error_code ec;
-    if (is_complete(m, row.max_steps)) {
+    if (metrics::is_complete(m, row.max_steps)) {
       row.status = RunStatus::Completed;
     } else if (!m.error.empty()) {
       row.status = RunStatus::Failed;
@@ -192,7 +192,7 @@ int summarise_only(Context& c) {
       row.detail = last_error_line(log) + "; log: " + log.string();
     } else if (!m.found) {
       row.status = RunStatus::NotRun;
-    } else if (m.end_reason && *m.end_reason == "signal") {
+    } else if (m.end && m.end->reason == metrics::EndReason::Signal) {
       row.status = RunStatus::Interrupted;
     } else {
       row.status = RunStatus::Incomplete;
@@ -213,7 +213,7 @@ void run_one(Context& c, std::size_t i, const LaunchOptions& launch, const std::
   const std::string planned = trainer::to_yaml(run.config);
   const auto changed = changed_keys(run.dir / "run.yaml", planned);
   const std::string prefix = fmt::format("[{}/{}] {}", i + 1, c.runs.size(), run.name);
-  if (is_complete(row.metrics, row.max_steps)) {
+  if (metrics::is_complete(row.metrics, row.max_steps)) {
     row.status = RunStatus::Skipped;
     row.detail = "complete before this invocation";
     if (!changed.empty())
@@ -237,14 +237,14 @@ void run_one(Context& c, std::size_t i, const LaunchOptions& launch, const std::
   core::Stopwatch watch;
   const int status = run_logged(argv, env, log);
   row.wall_s = watch.seconds();
-  row.metrics = read_run_metrics(run.dir / "metrics.jsonl");
+  row.metrics = metrics::read_run_summary(run.dir / "metrics.jsonl");
   if (status != 0 && !interrupted()) {
     row.status = RunStatus::Failed;
     const std::string why = last_error_line(log);
     row.detail = fmt::format("exit status {}{}; log: {}", status, why.empty() ? "" : ": " + why, log.string());
-  } else if (is_complete(row.metrics, row.max_steps)) {
+  } else if (metrics::is_complete(row.metrics, row.max_steps)) {
     row.status = RunStatus::Completed;
-  } else if (interrupted() || (row.metrics.end_reason && *row.metrics.end_reason == "signal")) {
+  } else if (interrupted() || (row.metrics.end && row.metrics.end->reason == metrics::EndReason::Signal)) {
     row.status = RunStatus::Interrupted;
     row.detail = "stopped by a signal; the next invocation resumes it from its checkpoint";
   } else {
@@ -260,13 +260,8 @@ void run_one(Context& c, std::size_t i, const LaunchOptions& launch, const std::
   std::cout << result << std::endl;
 }
 
-}  // namespace
-
-int run_sweep(const SweepOptions& options) {
-  if (options.np < 1) throw core::UsageError("--np must be at least 1", "ankh sweep --np");
-  const bool slurm = !options.emit_slurm.empty();
-  if (slurm && options.ranks_per_node() < 1)
-    throw core::UsageError("--gpus-per-node 0 (CPU nodes) needs --ranks-per-node N", "ankh sweep --emit-slurm");
+// Plans every run (validated) and reads what each run directory already holds.
+Context plan(const SweepOptions& options, bool slurm) {
   const SweepFile file = read_sweep_file(options.sweep_file);
   Context c{options, options.output.empty() ? default_output(options.sweep_file) : options.output, {}, {}, {}};
   PlanOptions plan;
@@ -274,19 +269,20 @@ int run_sweep(const SweepOptions& options) {
   plan.world_size = slurm ? options.nodes * options.ranks_per_node() : options.np;
   plan.cli_overrides = options.overrides;
   c.runs = plan_sweep(file, plan);
-
   for (const auto& run : c.runs) {
     RunRow row;
     row.name = run.name;
     row.overrides = describe_overrides(run.varying);
     row.dir = run.dir;
     row.max_steps = run.config.train.max_steps;
-    row.metrics = read_run_metrics(run.dir / "metrics.jsonl");
+    row.metrics = metrics::read_run_summary(run.dir / "metrics.jsonl");
     c.rows.push_back(std::move(row));
   }
-  const fs::path ankh = self_executable();
-  if (slurm) return emit_slurm(c, ankh);
+  return c;
+}
 
+// How each run is started: `ankh train` directly, or under mpirun.
+LaunchOptions launch_options(const SweepOptions& options, const fs::path& ankh) {
   LaunchOptions launch;
   launch.np = options.np;
   launch.ankh = ankh;
@@ -298,35 +294,35 @@ int run_sweep(const SweepOptions& options) {
     check_mpirun(launch.mpirun);
     launch.open_mpi = detect_open_mpi(launch.mpirun);
   }
-  const auto env = launch_environment(launch);
+  return launch;
+}
 
+// --dry-run: each run, what would happen to it, and its command.
+int print_plan(const Context& c, const LaunchOptions& launch, const std::vector<std::string>& env) {
   const std::size_t n = c.runs.size();
-  std::cout << fmt::format("sweep {}: {} run(s) in {}, {} rank(s) each{}\n", options.sweep_file.string(), n,
-                           c.output.string(), options.np, launch.use_mpirun ? " via " + launch.mpirun : "");
-  if (options.dry_run && !options.summary_only) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& run = c.runs[i];
-      const auto& m = c.rows[i].metrics;
-      const std::string state = is_complete(m, run.config.train.max_steps) ? "complete: would skip"
-                                : m.found ? fmt::format("partial (step {}): would resume", m.steps)
-                                          : "new";
-      std::cout << fmt::format("[{}/{}] {}  ({})  {}\n      {}\n", i + 1, n, run.name, c.rows[i].overrides, state,
-                               shell_join(with_env(env, launch_command(launch, run.dir / "run.yaml"))));
-    }
-    return 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& run = c.runs[i];
+    const auto& m = c.rows[i].metrics;
+    const std::string state = metrics::is_complete(m, run.config.train.max_steps) ? "complete: would skip"
+                              : m.found ? fmt::format("partial (step {}): would resume", m.steps)
+                                        : "new";
+    std::cout << fmt::format("[{}/{}] {}  ({})  {}\n      {}\n", i + 1, n, run.name, c.rows[i].overrides, state,
+                             shell_join(with_env(env, launch_command(launch, run.dir / "run.yaml"))));
   }
+  return 0;
+}
 
-  if (options.summary_only) return summarise_only(c);
-
+// Runs every run in turn (until a signal), then summarises and plots; the exit status.
+int run_all(Context& c, const LaunchOptions& launch, const std::vector<std::string>& env) {
+  const SweepOptions& options = c.options;
   fs::create_directories(c.output);
   core::write_file_atomic(c.output / "sweep.yaml", core::read_file(options.sweep_file));
   install_sweep_signal_handlers();
   core::Stopwatch total;
-  for (std::size_t i = 0; i < n && !interrupted(); ++i) {
+  for (std::size_t i = 0; i < c.runs.size() && !interrupted(); ++i) {
     run_one(c, i, launch, env);
     write_summary(c);  // progress is visible (and kept) after every run
   }
-
   if (options.plot) c.plots = plot(find_plot_script(options.plot_script), c.output, options.sweep_file.stem().string(), c.rows);
   write_summary(c);
   std::vector<std::string> written = {(c.output / "summary.csv").string(), "summary.md"};
@@ -342,10 +338,30 @@ int run_sweep(const SweepOptions& options) {
   for (const auto& r : c.rows)
     if (r.status == RunStatus::Failed) failed.push_back(r.name);
   if (!failed.empty())
-    throw core::TrainingError(fmt::format("{} of {} run(s) failed: {}", failed.size(), n, core::join(failed, ", ")),
+    throw core::TrainingError(fmt::format("{} of {} run(s) failed: {}", failed.size(), c.runs.size(), core::join(failed, ", ")),
                               (c.output / "summary.md").string(),
                               "see each run's sweep.log; fix and run the sweep again (completed runs are skipped)");
   return 0;
+}
+
+}  // namespace
+
+int run_sweep(const SweepOptions& options) {
+  if (options.np < 1) throw core::UsageError("--np must be at least 1", "ankh sweep --np");
+  const bool slurm = !options.emit_slurm.empty();
+  if (slurm && options.ranks_per_node() < 1)
+    throw core::UsageError("--gpus-per-node 0 (CPU nodes) needs --ranks-per-node N", "ankh sweep --emit-slurm");
+  Context c = plan(options, slurm);
+  const fs::path ankh = self_executable();
+  if (slurm) return emit_slurm(c, ankh);
+
+  const LaunchOptions launch = launch_options(options, ankh);
+  const auto env = launch_environment(launch);
+  std::cout << fmt::format("sweep {}: {} run(s) in {}, {} rank(s) each{}\n", options.sweep_file.string(), c.runs.size(),
+                           c.output.string(), options.np, launch.use_mpirun ? " via " + launch.mpirun : "");
+  if (options.summary_only) return summarise_only(c);
+  if (options.dry_run) return print_plan(c, launch, env);
+  return run_all(c, launch, env);
 }
 
 }  // namespace ankh::sweep

@@ -7,18 +7,12 @@
 
 #include "core/error.h"
 #include "core/strings.h"
-#include "trainer/metrics/metrics_log.h"
 
 namespace ankh::sweep {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<double> number(const nlohmann::json& record, const char* key) {
-  if (!record.contains(key) || !record[key].is_number()) return std::nullopt;
-  return record[key].get<double>();
-}
 
 std::string fixed(const std::optional<double>& v, int digits) {
   return v ? fmt::format("{:.{}f}", *v, digits) : "";
@@ -57,58 +51,6 @@ const char* status_name(RunStatus s) {
     case RunStatus::Incomplete: return "incomplete";
   }
   return "?";
-}
-
-RunMetrics read_run_metrics(const fs::path& metrics_file) {
-  RunMetrics m;
-  std::error_code ec;
-  if (!fs::exists(metrics_file, ec)) return m;
-  std::vector<nlohmann::json> records;
-  try {
-    records = metrics::read_metrics(metrics_file);
-  } catch (const core::Error& e) {
-    m.error = e.describe();
-    return m;
-  }
-  m.found = true;
-  for (const auto& r : records) {
-    if (!r.is_object() || !r.contains("event") || !r["event"].is_string()) continue;
-    const std::string event = r["event"].get<std::string>();
-    const auto step = number(r, "step");
-    const auto tokens = number(r, "tokens");
-    if (step && *step >= static_cast<double>(m.steps)) {
-      m.steps = static_cast<int64_t>(*step);
-      if (tokens) m.tokens = static_cast<int64_t>(*tokens);
-    }
-    if (event == "start") {
-      if (auto p = number(r, "parameters")) m.parameters = static_cast<int64_t>(*p);
-      if (auto w = number(r, "world_size")) m.world_size = static_cast<int64_t>(*w);
-    } else if (event == "train") {
-      if (auto l = number(r, "loss")) m.final_train_loss = l;
-    } else if (event == "valid") {
-      const auto loss = number(r, "loss");
-      if (!loss) continue;
-      m.final_valid_loss = loss;
-      if (!m.best_valid_loss || *loss < *m.best_valid_loss) m.best_valid_loss = loss;
-      m.valid_accuracy = number(r, "accuracy");
-    } else if (event == "end") {
-      if (r.contains("reason") && r["reason"].is_string()) m.end_reason = r["reason"].get<std::string>();
-      if (step) m.end_step = static_cast<int64_t>(*step);
-      const auto seconds = number(r, "train_seconds");
-      if (tokens && seconds && *seconds > 0) m.tokens_per_s = *tokens / *seconds;
-    }
-  }
-  // A run resumed after an interruption appends: the last "end" decides, earlier ones were
-  // superseded; an end record followed by training means the run went on after it.
-  if (!records.empty() && records.back().value("event", "") != "end") {
-    m.end_reason.reset();
-    m.end_step.reset();
-  }
-  return m;
-}
-
-bool is_complete(const RunMetrics& m, int64_t max_steps) {
-  return m.end_reason && *m.end_reason == "max_steps" && m.end_step && *m.end_step == max_steps;
 }
 
 std::string status_tally(const std::vector<RunRow>& rows) {
