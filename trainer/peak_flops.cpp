@@ -42,12 +42,13 @@ PeakFlops resolve_peak_flops(double configured, torch::ScalarType dtype, const t
     return p;
   }
   if (configured > 0) return {configured, "train.peak_flops", 0};  // the test harness's way to skip measuring
+  // A CPU has no published peak that holds for its clock, vector width and thread count; what
+  // the ranks of this host reach together on a large matmul is the honest ceiling. (Another job
+  // loading the cores during this second and not later could still push MFU past 1.)
   p.matmul_ceiling = host_share_of_matmul(dtype, mpi);
-  {
-    p.per_device = p.matmul_ceiling;
-    p.source = "this host's " + precision + " matmul, measured by its " + std::to_string(mpi.local_size()) +
-               " rank(s) together and shared among them";
-  }
+  p.per_device = p.matmul_ceiling;
+  p.source = "this host's " + precision + " matmul, measured by its " + std::to_string(mpi.local_size()) +
+             " rank(s) together and shared among them";
   return p;
 }
 

@@ -1,5 +1,7 @@
 #include "trainer/trainer.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <spdlog/spdlog.h>
@@ -22,37 +24,11 @@
 #include "trainer/optim/schedule.h"
 #include "trainer/peak_flops.h"
 #include "trainer/replica_check.h"
+#include "trainer/step_stats.h"
 #include "trainer/model/throughput.h"
 
 namespace ankh::trainer {
 
-namespace {
-
-// The per-step statistics every rank contributes to one all-reduce (float64: counts stay exact).
-enum Stat : int64_t {
-  kLossSum,
-  kTargetTokens,
-  kResidueLossSum,
-  kResidueCount,
-  kResidueCorrect,
-  kEncoderTokens,
-  kModelFlops,
-  kStopFlag,       // ranks that caught a stop signal
-  kTimeDue,        // rank 0: checkpoint.every_minutes elapsed
-  kWriterDone,     // rank 0: the pending checkpoint's files are written
-  kNumStats
-};
-
-// Sums of the steps since the last metrics line.
-struct Window {
-  double loss_sum = 0, target_tokens = 0, residue_loss_sum = 0, residue_count = 0, residue_correct = 0;
-  double encoder_tokens = 0, model_flops = 0, seconds = 0, data_wait = 0, comm_wait = 0;
-  int64_t steps = 0;
-};
-
-double safe_div(double a, double b) { return b > 0 ? a / b : std::nan(""); }
-
-}  // namespace
 
 struct Trainer::State {
   RunConfig config;
@@ -83,6 +59,11 @@ struct Trainer::State {
   torch::Tensor train_step(const std::vector<data::Batch>& micro_batches, Window& window);
   void log_window(Window& window, double lr, double grad_norm);
   void validate();
+  double update(int64_t step, double lr);
+  StepStats reduce_stats(torch::Tensor stats, bool signal_seen);
+  void account(int64_t step, const StepStats& v, double seconds, Window& w);
+  void save_if_due(int64_t step, const StepStats& v, bool last);
+  TrainResult finish(metrics::EndReason reason, double seconds);
 };
 
 Trainer::Trainer(RunConfig config, const parallel::MpiSession& mpi) : s_(std::make_unique<State>(std::move(config), mpi)) {
@@ -209,34 +190,20 @@ torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_b
 
 void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
   if (w.steps == 0) return;
-  const double tokens_per_s = safe_div(w.encoder_tokens, w.seconds);
-  const double mfu = safe_div(w.model_flops / w.seconds, peak.per_device * comm->size());
-  const double loss = safe_div(w.loss_sum, w.target_tokens);
-  const double residue_loss = safe_div(w.residue_loss_sum, w.residue_count);
-  const double accuracy = safe_div(w.residue_correct, w.residue_count);
-  const double memory = parallel::memory_in_use(device);
-  metrics::TrainRecord r;
+  metrics::TrainRecord r = w.record(peak.per_device * comm->size());
   r.step = progress.step;
   r.epoch = progress.loader.epoch;
   r.tokens = progress.tokens_seen;
-  r.loss = loss;
-  r.residue_loss = residue_loss;
-  r.accuracy = accuracy;
   r.lr = lr;
   r.grad_norm = grad_norm;
   r.skipped_steps = progress.skipped_steps;
-  r.tokens_per_s = tokens_per_s;
-  r.step_time_s = w.seconds / static_cast<double>(w.steps);
-  r.data_wait_s = w.data_wait / static_cast<double>(w.steps);
-  r.comm_wait_s = w.comm_wait / static_cast<double>(w.steps);
-  r.mfu = mfu;
-  r.memory_bytes = memory;
+  r.memory_bytes = parallel::memory_in_use(device);
   metrics->write(r);
   if (rank == 0)
     spdlog::info("step {}/{} | loss {:.4f} | residue {:.4f} | acc {:.3f} | lr {:.2e} | gnorm {:.3f} | {}tok/s | "
                  "{:.3f} s/step | mfu {:.1f}% | {}",
-                 progress.step, config.train.max_steps, loss, residue_loss, accuracy, lr, grad_norm,
-                 core::format_si(tokens_per_s, 1), w.seconds / w.steps, 100 * mfu, core::format_bytes(memory));
+                 progress.step, config.train.max_steps, r.loss, r.residue_loss, r.accuracy, lr, grad_norm,
+                 core::format_si(r.tokens_per_s, 1), r.step_time_s, 100 * r.mfu, core::format_bytes(r.memory_bytes));
   w = Window{};
 }
 
@@ -249,13 +216,95 @@ void Trainer::State::validate() {
                  progress.step, r.loss, r.residue_loss, unigram_entropy, r.accuracy, r.perplexity);
 }
 
+// Clips the summed gradients and takes the optimizer step, or skips it when their norm is not
+// finite (too many skips in a row end the run). Returns the norm before clipping.
+double Trainer::State::update(int64_t step, double lr) {
+  std::vector<torch::Tensor> grads;
+  grads.reserve(named_params.size());
+  for (const auto& [name, p] : named_params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  const double grad_norm = optim::clip_grad_norm(grads, config.optim.clip_norm);
+  // Gradients are identical on every rank after the all-reduce, so every rank takes the same
+  // decision here without talking.
+  if (std::isfinite(grad_norm)) {
+    optimizer->step(lr);
+    progress.consecutive_skipped = 0;
+    return grad_norm;
+  }
+  ++progress.skipped_steps;
+  ++progress.consecutive_skipped;
+  if (rank == 0) spdlog::warn("step {}: non-finite gradient norm ({}), update skipped", step, grad_norm);
+  if (progress.consecutive_skipped >= config.train.max_skipped_steps)
+    throw core::TrainingError(std::to_string(progress.consecutive_skipped) +
+                                  " consecutive steps with a non-finite loss or gradient norm",
+                              "step " + std::to_string(step),
+                              "lower optim.lr, raise optim.warmup_steps, or check the data; the last good "
+                              "checkpoint is in " + config.run.dir + "/checkpoints");
+  return grad_norm;
+}
+
+// The one small all-reduce per step: statistics and flags (stop signal, checkpoint timing), so
+// every rank takes the same decisions. Returns the summed values on the host.
+StepStats Trainer::State::reduce_stats(torch::Tensor stats, bool signal_seen) {
+  stats[kStopFlag].fill_(signal_seen ? 1.0 : 0.0);
+  if (rank == 0) {
+    stats[kTimeDue].fill_(checkpointer->time_due() ? 1.0 : 0.0);
+    stats[kWriterDone].fill_(checkpointer->writer_finished() ? 1.0 : 0.0);
+  }
+  comm->all_reduce(stats);
+  const auto host = stats.cpu();
+  StepStats v{};
+  std::copy_n(host.data_ptr<double>(), v.size(), v.begin());
+  return v;
+}
+
+// Records step `step` as done in the progress and the metrics window.
+void Trainer::State::account(int64_t step, const StepStats& v, double seconds, Window& w) {
+  progress.step = step;
+  progress.loader = loader->state();
+  progress.tokens_seen += static_cast<int64_t>(v[kEncoderTokens]);
+  progress.train_seconds += seconds;
+  w.add(v, seconds);
+}
+
+// Commits a finished background save; starts a save when one is due or the run ends here.
+void Trainer::State::save_if_due(int64_t step, const StepStats& v, bool last) {
+  if (checkpointer->pending() && v[kWriterDone] > 0) checkpointer->commit(/*wait=*/false);
+  if (checkpointer->due_by_steps(step) || v[kTimeDue] > 0 || last) {
+    checkpointer->start_save(model, *optimizer, progress);
+    if (last) checkpointer->commit(/*wait=*/true);
+  }
+}
+
+// After the last step: waits for the checkpoint, checks the replicas and writes the end record
+// (the last line of metrics.jsonl says how the run ended; `ankh status` and the sweep read it).
+TrainResult Trainer::State::finish(metrics::EndReason reason, double seconds) {
+  checkpointer->commit(/*wait=*/true);
+  const uint64_t checksum = check_replicas_identical(named_params, *comm);
+  if (rank == 0) spdlog::info("parameters identical on all {} rank(s) (checksum {:016x})", comm->size(), checksum);
+  metrics::EndRecord end;
+  end.step = progress.step;
+  end.tokens = progress.tokens_seen;
+  end.reason = reason;
+  end.best_valid_loss = progress.best_valid_loss >= 0 ? progress.best_valid_loss : metrics::kNaN;
+  end.train_seconds = progress.train_seconds;
+  metrics->write(end);
+  TrainResult result;
+  result.steps = progress.step;
+  result.tokens_seen = progress.tokens_seen;
+  result.end = reason;
+  if (rank == 0)
+    spdlog::info("done: {} steps, {} tokens in {}", result.steps, core::format_count(result.tokens_seen),
+                 core::format_duration(seconds));
+  return result;
+}
+
 TrainResult Trainer::run(const StopSignal& stop_signal) {
   State& s = *s_;
+  const auto& cfg = s.config;
   Window window;
   bool signal_seen = false;
-  TrainResult result;
-  const auto& cfg = s.config;
-  double lr = 0, grad_norm = 0;
+  auto reason = metrics::EndReason::MaxSteps;
   core::Stopwatch total;
 
   while (s.progress.step < cfg.train.max_steps) {
@@ -268,69 +317,23 @@ TrainResult Trainer::run(const StopSignal& stop_signal) {
     window.data_wait += data_watch.seconds();
 
     auto stats = s.train_step(micro_batches, window);
-    std::vector<torch::Tensor> grads;
-    grads.reserve(s.named_params.size());
-    for (const auto& [name, p] : s.named_params)
-      if (p.grad().defined()) grads.push_back(p.grad());
-    grad_norm = optim::clip_grad_norm(grads, cfg.optim.clip_norm);
-    lr = s.schedule->lr(step);
-    // Gradients are identical on every rank after the all-reduce, so every rank takes the same
-    // decision here without talking.
-    if (std::isfinite(grad_norm)) {
-      s.optimizer->step(lr);
-      s.progress.consecutive_skipped = 0;
-    } else {
-      ++s.progress.skipped_steps;
-      ++s.progress.consecutive_skipped;
-      if (s.rank == 0) spdlog::warn("step {}: non-finite gradient norm ({}), update skipped", step, grad_norm);
-      if (s.progress.consecutive_skipped >= cfg.train.max_skipped_steps)
-        throw core::TrainingError(std::to_string(s.progress.consecutive_skipped) +
-                                      " consecutive steps with a non-finite loss or gradient norm",
-                                  "step " + std::to_string(step),
-                                  "lower optim.lr, raise optim.warmup_steps, or check the data; the last good "
-                                  "checkpoint is in " + cfg.run.dir + "/checkpoints");
-    }
+    const double lr = s.schedule->lr(step);
+    const double grad_norm = s.update(step, lr);
 
-    // One small all-reduce per step: statistics and flags, so every rank takes the same decisions.
     if (stop_signal.requested() && !signal_seen) {
       signal_seen = true;  // in this rank's own log: which rank heard what, and when
       spdlog::warn("received {}: finishing step {}, then saving a checkpoint and stopping", stop_signal.name(), step);
     }
-    stats[kStopFlag].fill_(signal_seen ? 1.0 : 0.0);
-    if (s.rank == 0) {
-      stats[kTimeDue].fill_(s.checkpointer->time_due() ? 1.0 : 0.0);
-      stats[kWriterDone].fill_(s.checkpointer->writer_finished() ? 1.0 : 0.0);
-    }
-    s.comm->all_reduce(stats);
-    const auto host = stats.cpu();
-    const double* v = host.data_ptr<double>();
-
-    s.progress.step = step;
-    s.progress.loader = s.loader->state();
-    s.progress.tokens_seen += static_cast<int64_t>(v[kEncoderTokens]);
-    const double step_seconds = step_watch.seconds();
-    s.progress.train_seconds += step_seconds;
-    window.loss_sum += v[kLossSum];
-    window.target_tokens += v[kTargetTokens];
-    window.residue_loss_sum += v[kResidueLossSum];
-    window.residue_count += v[kResidueCount];
-    window.residue_correct += v[kResidueCorrect];
-    window.encoder_tokens += v[kEncoderTokens];
-    window.model_flops += v[kModelFlops];
-    window.seconds += step_seconds;
-    ++window.steps;
+    const auto v = s.reduce_stats(std::move(stats), signal_seen);
+    s.account(step, v, step_watch.seconds(), window);
 
     const bool signalled = v[kStopFlag] > 0;
     const bool stop = signalled || step == cfg.train.exit_at_step;
     const bool last = step == cfg.train.max_steps || stop;
     if (step % cfg.train.log_every == 0 || last) s.log_window(window, lr, grad_norm);
     if (cfg.train.eval_every > 0 && (step % cfg.train.eval_every == 0 || last)) s.validate();
+    s.save_if_due(step, v, last);
 
-    if (s.checkpointer->pending() && v[kWriterDone] > 0) s.checkpointer->commit(/*wait=*/false);
-    if (s.checkpointer->due_by_steps(step) || v[kTimeDue] > 0 || last) {
-      s.checkpointer->start_save(s.model, *s.optimizer, s.progress);
-      if (last) s.checkpointer->commit(/*wait=*/true);
-    }
     if (stop && step < cfg.train.max_steps) {
       if (s.rank == 0) {
         if (signalled)
@@ -339,28 +342,11 @@ TrainResult Trainer::run(const StopSignal& stop_signal) {
                        s.comm->size());
         else spdlog::info("stopping after step {} (train.exit_at_step): checkpoint saved", step);
       }
-      result.end = signalled ? metrics::EndReason::Signal : metrics::EndReason::ExitAtStep;
+      reason = signalled ? metrics::EndReason::Signal : metrics::EndReason::ExitAtStep;
       break;
     }
   }
-  s.checkpointer->commit(/*wait=*/true);
-  const uint64_t checksum = check_replicas_identical(s.named_params, *s.comm);
-  if (s.rank == 0)
-    spdlog::info("parameters identical on all {} rank(s) (checksum {:016x})", s.comm->size(), checksum);
-  // The last line of metrics.jsonl says how the run ended (`ankh sweep` skips completed runs).
-  metrics::EndRecord end;
-  end.step = s.progress.step;
-  end.tokens = s.progress.tokens_seen;
-  end.reason = result.end;
-  end.best_valid_loss = s.progress.best_valid_loss >= 0 ? s.progress.best_valid_loss : metrics::kNaN;
-  end.train_seconds = s.progress.train_seconds;
-  s.metrics->write(end);
-  result.steps = s.progress.step;
-  result.tokens_seen = s.progress.tokens_seen;
-  if (s.rank == 0)
-    spdlog::info("done: {} steps, {} tokens in {}", result.steps, core::format_count(result.tokens_seen),
-                 core::format_duration(total.seconds()));
-  return result;
+  return s.finish(reason, total.seconds());
 }
 
 }  // namespace ankh::trainer
