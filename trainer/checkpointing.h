@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoints/checkpoint_dir.h"
-#include "data/loader.h"
+#include "data/loader_options.h"
 #include "trainer/parallel/communicator.h"
 #include "trainer/fault_injection.h"
 #include "trainer/metrics/metrics_log.h"

@@ -9,7 +9,7 @@
 #include "checkpoints/checkpoint_config.h"
 #include "core/config.h"
 #include "data/data_config.h"
-#include "data/loader.h"
+#include "data/loader_options.h"
 #include "trainer/parallel/dist_config.h"
 #include "trainer/model/model_config.h"
 #include "trainer/optim/optim_config.h"

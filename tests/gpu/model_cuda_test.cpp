@@ -11,6 +11,7 @@
 #include <torch/torch.h>
 
 #include "ankh/build_config.h"
+#include "data/batch.h"
 #include "data/vocab.h"
 #include "trainer/model/attention.h"
 #include "trainer/model/loss.h"

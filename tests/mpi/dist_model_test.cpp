@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "data/batch.h"
 #include "data/vocab.h"
 #include "trainer/parallel/grad_sync.h"
 #include "trainer/parallel/mpi_communicator.h"

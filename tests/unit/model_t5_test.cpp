@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "data/batch.h"
 #include "data/vocab.h"
 #include "trainer/model/attention.h"
 #include "trainer/model/attention_mask.h"

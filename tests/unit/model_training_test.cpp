@@ -9,6 +9,7 @@
 
 #include <torch/torch.h>
 
+#include "data/batch.h"
 #include "data/vocab.h"
 #include "trainer/model/activation_checkpoint.h"
 #include "trainer/model/loss.h"
@@ -196,7 +197,7 @@ TEST(ActivationCheckpointing, RecomputationSeesTheSavedInputs) {
     return torch::tanh(torch::matmul(in[0], w)).sum(1, true) * in[1];
   };
   const torch::Tensor scale = torch::full({3, 1}, 2.0);  // no grad: its gradient slot stays empty
-  const torch::Tensor y = checkpoint(fn, {x, scale}, false);
+  const torch::Tensor y = checkpoint(fn, {x, scale});
   EXPECT_EQ(calls, 1);
   y.sum().backward();
   EXPECT_EQ(calls, 2);
@@ -208,7 +209,7 @@ TEST(ActivationCheckpointing, RecomputationSeesTheSavedInputs) {
   EXPECT_TRUE(torch::allclose(gw, w.grad()));
   {
     torch::NoGradGuard no_grad;  // inference: no node, one call
-    EXPECT_FALSE(checkpoint(fn, {x, scale}, false).requires_grad());
+    EXPECT_FALSE(checkpoint(fn, {x, scale}).requires_grad());
   }
 }
 

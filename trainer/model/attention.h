@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
 
 #include "trainer/model/model_config.h"
 #include "trainer/model/sample_dropout.h"

@@ -3,7 +3,7 @@
 // every key masked still gives a defined softmax instead of NaN).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace ankh::model {
 

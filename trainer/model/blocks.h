@@ -7,7 +7,8 @@
 // dropout); forward() takes the micro-batch's dropout keys.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
 
 #include "trainer/model/attention.h"
 #include "trainer/model/layers.h"

@@ -3,7 +3,7 @@
 // the same loss and gradients as 1 rank x N*b.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace ankh::model {
 

@@ -4,7 +4,7 @@
 // set_autocast_enabled), so everything goes through this one guard.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include "trainer/model/model_config.h"
 

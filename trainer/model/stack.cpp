@@ -72,7 +72,7 @@ torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tenso
         inputs.push_back(cross_mask);
       }
       // Dropout masks are functions of (keys, site, coordinates): no RNG state to replay.
-      hidden = checkpoint(fn, inputs, /*preserve_rng=*/false);
+      hidden = checkpoint(fn, inputs);
     } else {
       hidden = b->forward(hidden, self_bias, memory, cross_mask, keys);
     }

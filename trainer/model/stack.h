@@ -6,7 +6,8 @@
 
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
 
 #include "trainer/model/blocks.h"
 #include "trainer/model/model_config.h"

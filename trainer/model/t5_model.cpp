@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/strings.h"
+#include "data/batch.h"
 
 namespace ankh::model {
 

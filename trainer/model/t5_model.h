@@ -14,12 +14,17 @@
 #include <cstdint>
 #include <vector>
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
 
-#include "data/batch.h"
 #include "trainer/model/model_config.h"
 #include "trainer/model/sample_dropout.h"
 #include "trainer/model/stack.h"
+
+namespace ankh::data {
+struct Batch;
+}  // namespace ankh::data
 
 namespace ankh::model {
 
