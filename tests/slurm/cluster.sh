@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A one-node Slurm cluster in a temporary directory, for tests: munged, slurmctld and slurmd run
 # as root with their own sockets, ports, state and logs, so they touch nothing of the machine's.
 # Sourced, not run:
@@ -5,6 +6,8 @@
 #   slurm_start DIR || skip "..."   # exports SLURM_CONF; $slurm_why says why it failed
 #   ... sbatch / squeue / scontrol / scancel ...
 #   slurm_stop                      # stops the daemons it started, by PID
+# Test scripts that have sourced tests/train/common.sh call slurm_test_cluster instead: the cluster
+# under $work/slurm, stopped (and $work removed) at exit, or exit 77 (skipped) with the reason.
 # Needs root (the daemons run as root), and Debian's slurmctld, slurmd, munge and slurm-client.
 
 slurm_pids=()
@@ -107,4 +110,10 @@ slurm_stop() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   slurm_pids=()
+}
+
+slurm_test_cluster() {
+  # shellcheck disable=SC2154  # $work comes from tests/train/common.sh
+  trap 'slurm_stop; rm -rf "$work"' EXIT
+  slurm_start "$work/slurm" || { echo "SKIPPED: no Slurm here: $slurm_why"; exit 77; }
 }

@@ -7,8 +7,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../train/common.sh"
 source "$here/cluster.sh"
-trap 'slurm_stop; rm -rf "$work"' EXIT
-slurm_start "$work/slurm" || { echo "SKIPPED: no Slurm here: $slurm_why"; exit 77; }
+slurm_test_cluster
 make_dataset
 cd "$ANKH_SOURCE_DIR"
 unset ANKH_BIN
