@@ -27,7 +27,7 @@ void TrainConfig::visit(core::FieldVisitor& v) {
   v.field("max_skipped_steps", max_skipped_steps, Bounds::at_least(1),
           "stop after this many consecutive steps with a non-finite loss or gradient");
   v.field("peak_flops", peak_flops, Bounds::at_least(0),
-          "peak FLOP/s of one device for model FLOP utilisation (0: measure a matmul at start)");
+          "peak FLOP/s of one device for model FLOP utilisation (0: the dense peak of a known GPU, else a matmul measured at start)");
   v.field("exit_at_step", exit_at_step, Bounds::at_least(0),
           "stop after this step with a checkpoint, keeping the schedule of max_steps (0: never); "
           "for fixed-length cluster allocations");

@@ -132,6 +132,28 @@ const char* dtype_flag(torch::ScalarType dtype) { return dtype == torch::kBFloat
 
 }  // namespace
 
+Encoder load_encoder(const fs::path& source, const torch::Device& device, torch::ScalarType dtype) {
+  LoadedWeights w = load_weights(source);
+  if (w.hugging_face) check_hf_vocabulary(source);
+  if (w.config.vocab_size < data::kFirstResidue + data::kNumResidues)
+    throw core::CheckpointError("vocab_size " + std::to_string(w.config.vocab_size) + " is too small for Ankh's residue ids",
+                                w.source, "ankh embeds with Ankh's 144-token vocabulary");
+  model::ModelConfig config = w.config;
+  config.decoder_layers = 1;  // only the encoder runs: a one-block decoder saves the memory of the real one
+  config.dropout = 0.0;
+  config.activation_checkpointing = false;
+  Encoder e;
+  e.model = model::T5Model(config);
+  load_parameters(e.model, w.tensors, w.source, ParameterSet::kEncoder);
+  e.model->to(device, dtype);
+  e.model->eval();
+  e.source = w.source;
+  e.step = w.step;
+  e.hugging_face = w.hugging_face;
+  e.d_model = config.d_model;
+  return e;
+}
+
 EmbedResult embed_fasta(const EmbedOptions& o) {
   if (o.batch.batch_tokens < 1) throw core::UsageError("must be at least 1", "--batch-tokens");
   if (o.max_length < 0) throw core::UsageError("must be 0 (no limit) or more", "--max-length");
@@ -150,34 +172,22 @@ EmbedResult embed_fasta(const EmbedOptions& o) {
 
   const Proteins proteins = read_proteins(o.fasta, o.on_invalid, o.max_length);
 
-  LoadedWeights w = load_weights(o.source);
-  if (w.hugging_face) check_hf_vocabulary(o.source);
-  if (w.config.vocab_size < data::kFirstResidue + data::kNumResidues)
-    throw core::CheckpointError("vocab_size " + std::to_string(w.config.vocab_size) + " is too small for Ankh's residue ids",
-                                w.source, "ankh embeds with Ankh's 144-token vocabulary");
-  model::ModelConfig config = w.config;
-  config.decoder_layers = 1;  // only the encoder runs: a one-block decoder saves the memory of the real one
-  config.dropout = 0.0;
-  config.activation_checkpointing = false;
-  model::T5Model model(config);
-  load_parameters(model, w.tensors, w.source, ParameterSet::kEncoder);
-  w.tensors.clear();
-  model->to(o.device, o.dtype);
-  model->eval();
+  Encoder encoder = load_encoder(o.source, o.device, o.dtype);
+  model::T5Model& model = encoder.model;
 
   EmbeddingsLayout layout;
   layout.ids = proteins.ids;
   for (const auto& t : proteins.tokens) layout.lengths.push_back(static_cast<int64_t>(t.size()));
   layout.fasta_lengths = proteins.fasta_lengths;
-  layout.d_model = config.d_model;
+  layout.d_model = encoder.d_model;
   layout.per_residue = o.batch.per_residue;
-  layout.text_attributes = {{"source", w.source},
-                            {"source_kind", w.hugging_face ? "huggingface" : "checkpoint"},
+  layout.text_attributes = {{"source", encoder.source},
+                            {"source_kind", encoder.hugging_face ? "huggingface" : "checkpoint"},
                             {"fasta", o.fasta.string()},
                             {"pooling", "mean over residue positions (</s> and padding excluded)"},
                             {"dtype", dtype_flag(o.dtype)},
                             {"vocabulary", data::kVocabularyName}};
-  layout.integer_attributes = {{"step", w.step}, {"max_length", o.max_length}, {"truncated", proteins.truncated}};
+  layout.integer_attributes = {{"step", encoder.step}, {"max_length", o.max_length}, {"truncated", proteins.truncated}};
 
   core::Stopwatch watch;
   if (o.output.has_parent_path()) fs::create_directories(o.output.parent_path());
@@ -196,9 +206,9 @@ EmbedResult embed_fasta(const EmbedOptions& o) {
   for (const int64_t l : layout.lengths) r.residues += l;
   r.truncated = proteins.truncated;
   r.skipped = proteins.skipped;
-  r.d_model = config.d_model;
-  r.step = w.step;
-  r.source = w.source;
+  r.d_model = encoder.d_model;
+  r.step = encoder.step;
+  r.source = encoder.source;
   r.seconds = watch.seconds();
   return r;
 }

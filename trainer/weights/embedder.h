@@ -39,6 +39,18 @@ using EmbeddingSink = std::function<void(int64_t index, const torch::Tensor& mea
 void embed_sequences(model::T5Model& model, const std::vector<std::vector<uint8_t>>& sequences,
                      const EmbedBatchOptions& options, const EmbeddingSink& sink);
 
+// The encoder of the model in a checkpoint, run or Hugging Face directory, on `device` in `dtype`
+// (kFloat32 or kBFloat16), in eval mode, with a one-block decoder (only the encoder runs): what
+// `ankh embed` and `ankh probe` encode with. Refuses a vocabulary without Ankh's residue ids.
+struct Encoder {
+  model::T5Model model{nullptr};
+  std::string source;  // the directory the weights came from
+  int64_t step = -1;   // checkpoint step; -1 for a Hugging Face directory
+  bool hugging_face = false;
+  int64_t d_model = 0;
+};
+Encoder load_encoder(const std::filesystem::path& source, const torch::Device& device, torch::ScalarType dtype);
+
 struct EmbedOptions {
   std::filesystem::path source;  // checkpoint, run or Hugging Face directory
   std::filesystem::path fasta;   // plain or gzip

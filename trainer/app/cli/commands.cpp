@@ -8,6 +8,7 @@ Action setup_train(CLI::App&);
 Action setup_eval(CLI::App&);
 Action setup_export(CLI::App&);
 Action setup_embed(CLI::App&);
+Action setup_probe(CLI::App&);
 Action setup_sweep(CLI::App&);
 Action setup_status(CLI::App&);
 Action setup_info(CLI::App&);
@@ -22,6 +23,7 @@ const std::vector<Command>& commands() {
       {"eval", "validation loss and accuracy of a checkpoint", setup_eval},
       {"export", "checkpoint -> Hugging Face T5 directory", setup_export},
       {"embed", "per-protein (and per-residue) encoder embeddings -> HDF5", setup_embed},
+      {"probe", "downstream probes of a model or baseline: GO transfer (Fmax), classification", setup_probe},
       {"status", "is a run complete? (exit 0), or not yet (exit 3)", setup_status},
       {"sweep", "run a grid of configs and summarise them", setup_sweep},
       {"info", "parameters, FLOPs per token and memory of a config", setup_info},

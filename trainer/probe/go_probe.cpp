@@ -1,0 +1,102 @@
+// kind: go_transfer. goPredSim's annotation transfer from SOURCE's embeddings, and CAFA's naive
+// and BLAST baselines on the same lookup and query proteins, all scored by Fmax.
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/timer.h"
+#include "trainer/probe/blast_baseline.h"
+#include "trainer/probe/go_annotations.h"
+#include "trainer/probe/go_transfer.h"
+#include "trainer/probe/probe_parts.h"
+
+namespace ankh::probe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json fmax_json(const FmaxResult& r) {
+  return {{"fmax", r.fmax},     {"threshold", r.threshold}, {"precision", r.precision},
+          {"recall", r.recall}, {"coverage", r.coverage},   {"queries", r.queries}};
+}
+
+std::vector<TermSet> terms_of(const std::vector<Protein>& proteins, const Annotations& annotations) {
+  std::vector<TermSet> terms;
+  terms.reserve(proteins.size());
+  for (const auto& p : proteins) terms.push_back(annotations.terms.at(p.id));
+  return terms;
+}
+
+// Whether a protein has a term besides the roots (a protein with only a root says nothing).
+bool informative(const TermSet& terms, const GoGraph& graph) {
+  for (const TermId t : terms)
+    if (!graph.is_root(t)) return true;
+  return false;
+}
+
+// predictions.tsv and queries.txt: enough to recompute Fmax without ankh.
+void write_predictions(const fs::path& dir, const GoGraph& graph, const std::vector<Protein>& queries,
+                       const std::vector<Prediction>& predictions) {
+  std::string tsv = "query_id\tterm\tscore\n";
+  std::string ids;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    ids += queries[q].id + "\n";
+    for (const auto& [term, score] : predictions[q])
+      tsv += queries[q].id + "\t" + graph.name(term) + "\t" + std::to_string(score) + "\n";
+  }
+  core::write_file_atomic(dir / "predictions.tsv", tsv);
+  core::write_file_atomic(dir / "queries.txt", ids);
+}
+
+}  // namespace
+
+ProbeRunResult run_go_transfer(const ProbeRunOptions& o) {
+  const ProbeTask& task = o.task;
+  const GoGraph graph = GoGraph::load(task.go_graph);
+  Annotations annotations = read_annotations(task.annotations, graph);
+  if (annotations.unknown_terms > 0)
+    spdlog::warn("{}: {} annotations name terms the GO graph lacks (e.g. {}); they are left out", task.annotations,
+                 annotations.unknown_terms, annotations.example_unknown);
+  propagate_all(annotations, graph);
+  const auto keep = [&](const std::string& id) {
+    const auto it = annotations.terms.find(id);
+    return it != annotations.terms.end() && informative(it->second, graph);
+  };
+  const ProteinSplit split = read_protein_split(task, keep, o.output / "work");
+  spdlog::info("{}: {} lookup and {} query proteins (of {} and {} annotated candidates)", task.name,
+               split.lookup.size(), split.query.size(), split.lookup_candidates, split.query_candidates);
+  const auto lookup_terms = terms_of(split.lookup, annotations);
+  const auto truth = terms_of(split.query, annotations);
+
+  ProbeRunResult r;
+  const SplitFeatures f = split_features(o, split);
+  r.feature_seconds = f.features.seconds;
+
+  core::Stopwatch fit_watch;
+  TransferOptions transfer;
+  transfer.k = task.k;
+  transfer.distance = task.distance;
+  const auto predictions = transfer_annotations(f.lookup, f.query, lookup_terms, transfer);
+  r.results["source"] = fmax_json(fmax(graph, predictions, truth));
+  r.fit_seconds = fit_watch.seconds();
+  write_predictions(o.output, graph, split.query, predictions);
+
+  core::Stopwatch baseline_watch;
+  const std::vector<Prediction> naive(split.query.size(), naive_prediction(lookup_terms));
+  r.results["naive"] = fmax_json(fmax(graph, naive, truth));
+  if (o.blast) {
+    BlastOptions blast;
+    blast.work_dir = o.output / "work" / "blast";
+    blast.threads = o.threads;
+    const auto hits = blast_best_hits(split.lookup, split.query, blast);
+    r.results["blast"] = fmax_json(fmax(graph, transfer_best_hits(hits, lookup_terms), truth));
+  }
+  r.baseline_seconds = baseline_watch.seconds();
+  r.results["probe"] = probe_description(o, split, f.features);
+  return r;
+}
+
+}  // namespace ankh::probe
