@@ -63,7 +63,7 @@ TEST_F(SweepRun, AFailedRunIsReportedTheOthersCompleteAndASecondInvocationSkipsT
   EXPECT_NE(r.output.find(" failed in "), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("[2/3] lr-0.001 (optim.lr=0.001) ... completed in"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("[3/3] lr-0.003 (optim.lr=0.003) ... completed in"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("1 of 3 run(s) failed: dataset-"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 run(s) or probe(s) of 3 run(s) failed: dataset-"), std::string::npos) << r.output;
 
   const fs::path out = dir / "out";
   const std::string csv = ankh::core::read_file(out / "summary.csv");

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/strings.h"
+#include "trainer/probe/probe_task.h"
 
 namespace ankh::sweep {
 
@@ -13,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"base", "overrides", "grid", "variants"};
+const std::vector<std::string> kTopLevelKeys = {"base", "overrides", "grid", "variants", "probes"};
 
 std::string origin_of(const fs::path& file, const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
@@ -128,6 +129,29 @@ class Reader {
   core::IssueList& issues_;
 };
 
+// `probes: [TASK.yaml, ...]`, relative to the sweep file; each read strictly here, so that a bad
+// task file stops the sweep before any run starts.
+void read_probes(const fs::path& path, const YAML::Node& node, SweepFile& sweep, core::IssueList& issues) {
+  if (!node.IsSequence()) {
+    issues.add("probes", origin_of(path, node), "expected a list of probe task files",
+               "e.g. probes: [../probes/go-mfo.yaml]");
+    return;
+  }
+  for (const auto& entry : node) {
+    if (!entry.IsScalar() || entry.Scalar().empty()) {
+      issues.add("probes", origin_of(path, entry), "expected the path of a probe task file");
+      continue;
+    }
+    const fs::path task = path.parent_path() / entry.Scalar();
+    try {
+      probe::load_probe_task(task);
+      sweep.probes.push_back(task);
+    } catch (const core::Error& e) {
+      issues.add("probes", origin_of(path, entry), e.describe());
+    }
+  }
+}
+
 }  // namespace
 
 SweepFile read_sweep_file(const fs::path& path) {
@@ -196,6 +220,7 @@ SweepFile read_sweep_file(const fs::path& path) {
       if (v.size() == 0) issues.add("variants", origin_of(path, v), "the list of variants is empty");
     }
   }
+  if (const YAML::Node p = root["probes"]; p && !p.IsNull()) read_probes(path, p, sweep, issues);
   if (sweep.grid.empty() && sweep.variants.empty() && issues.empty())
     issues.add("grid", path.string(), "nothing to sweep: give grid: and/or variants:",
                "a single run is `ankh train CONFIG`");

@@ -6,6 +6,7 @@
 //     objective.mask_prob: [0.1, 0.2, 0.3]
 //   variants:                          # one run per entry (crossed with the grid when both)
 //     - {model.activation: relu}
+//   probes: [../probes/go-mfo.yaml]    # downstream probes of each run's final checkpoint
 //
 // Keys are the dotted keys of the command line; nested maps are accepted and flattened. Only the
 // structure is checked here; whether the keys and values make valid run configs is the planner's
@@ -39,6 +40,7 @@ struct SweepFile {
   std::vector<GridAxis> grid;              // in file order; the last axis varies fastest
   std::vector<std::vector<Assignment>> variants;
   std::vector<std::string> variant_origins;  // file:line of each variant
+  std::vector<std::filesystem::path> probes;  // probe task files, resolved against the sweep file
 };
 
 // Reads and structurally checks a sweep file. Every problem found (unknown top-level keys with the

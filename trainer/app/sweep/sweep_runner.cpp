@@ -129,12 +129,36 @@ struct Context {
   std::vector<PlannedRun> runs;
   std::vector<RunRow> rows;
   std::vector<std::string> plots;
+  fs::path base_config;
+  std::vector<ProbeTaskRef> probes;
+  BaselineRows baselines;
+  std::vector<std::string> probe_failures;
 };
 
 void write_summary(const Context& c) {
-  core::write_file_atomic(c.output / "summary.csv", summary_csv(c.rows));
-  core::write_file_atomic(c.output / "summary.md",
-                          summary_markdown(c.options.sweep_file.string(), c.options.command_line, c.rows, c.plots));
+  core::write_file_atomic(c.output / "summary.csv", summary_csv(c.rows, c.baselines));
+  core::write_file_atomic(c.output / "summary.md", summary_markdown(c.options.sweep_file.string(), c.options.command_line,
+                                                                    c.rows, c.plots, c.baselines));
+}
+
+// The probes of every complete run that lacks them, then the baselines; their metrics for the summary.
+void run_probes(Context& c, const fs::path& ankh) {
+  if (c.probes.empty()) return;
+  std::vector<fs::path> dirs;
+  for (auto& row : c.rows) {
+    dirs.push_back(row.dir);
+    if (interrupted() || !metrics::is_complete(row.metrics, row.max_steps)) continue;
+    std::cout << "probing " << row.name << " ..." << std::endl;
+    for (auto& failure : probe_run(ankh, row.dir, row.metrics.steps, c.probes, row.dir / "sweep.log"))
+      c.probe_failures.push_back(std::move(failure));
+    row.probes = read_run_probes(row.dir, c.probes);
+  }
+  if (!interrupted()) {
+    std::cout << "probing the baselines ..." << std::endl;
+    for (auto& failure : probe_baselines(ankh, c.output, c.base_config, c.probes, c.output / "probes.log"))
+      c.probe_failures.push_back(std::move(failure));
+  }
+  c.baselines = read_baseline_probes(c.output, dirs, c.probes);
 }
 
 int emit_slurm(Context& c, const fs::path& ankh) {
@@ -199,6 +223,9 @@ int summarise_only(Context& c) {
     }
   }
   fs::create_directories(c.output);
+  std::vector<fs::path> dirs;
+  for (const auto& row : c.rows) dirs.push_back(row.dir);
+  c.baselines = read_baseline_probes(c.output, dirs, c.probes);
   if (c.options.plot)
     c.plots = plot(find_plot_script(c.options.plot_script), c.output, c.options.sweep_file.stem().string(), c.rows);
   write_summary(c);
@@ -263,7 +290,8 @@ void run_one(Context& c, std::size_t i, const LaunchOptions& launch, const std::
 // Plans every run (validated) and reads what each run directory already holds.
 Context plan(const SweepOptions& options, bool slurm) {
   const SweepFile file = read_sweep_file(options.sweep_file);
-  Context c{options, options.output.empty() ? default_output(options.sweep_file) : options.output, {}, {}, {}};
+  Context c{options, options.output.empty() ? default_output(options.sweep_file) : options.output, {}, {}, {}, file.base,
+            probe_tasks(file.probes), {}, {}};
   PlanOptions plan;
   plan.output = c.output;
   plan.world_size = slurm ? options.nodes * options.ranks_per_node() : options.np;
@@ -276,6 +304,7 @@ Context plan(const SweepOptions& options, bool slurm) {
     row.dir = run.dir;
     row.max_steps = run.config.train.max_steps;
     row.metrics = metrics::read_run_summary(run.dir / "metrics.jsonl");
+    row.probes = read_run_probes(run.dir, c.probes);
     c.rows.push_back(std::move(row));
   }
   return c;
@@ -323,6 +352,7 @@ int run_all(Context& c, const LaunchOptions& launch, const std::vector<std::stri
     run_one(c, i, launch, env);
     write_summary(c);  // progress is visible (and kept) after every run
   }
+  run_probes(c, launch.ankh);
   if (options.plot) c.plots = plot(find_plot_script(options.plot_script), c.output, options.sweep_file.stem().string(), c.rows);
   write_summary(c);
   std::vector<std::string> written = {(c.output / "summary.csv").string(), "summary.md"};
@@ -334,11 +364,12 @@ int run_all(Context& c, const LaunchOptions& launch, const std::vector<std::stri
     spdlog::warn("sweep interrupted by signal {}: run it again to resume where it stopped", sig);
     return 128 + sig;
   }
-  std::vector<std::string> failed;
+  std::vector<std::string> failed = c.probe_failures;
   for (const auto& r : c.rows)
     if (r.status == RunStatus::Failed) failed.push_back(r.name);
   if (!failed.empty())
-    throw core::TrainingError(fmt::format("{} of {} run(s) failed: {}", failed.size(), c.runs.size(), core::join(failed, ", ")),
+    throw core::TrainingError(fmt::format("{} run(s) or probe(s) of {} run(s) failed: {}", failed.size(), c.runs.size(),
+                                          core::join(failed, "; ")),
                               (c.output / "summary.md").string(),
                               "see each run's sweep.log; fix and run the sweep again (completed runs are skipped)");
   return 0;

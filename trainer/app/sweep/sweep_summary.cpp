@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "core/error.h"
@@ -39,6 +40,44 @@ std::string status_cell(const RunRow& r) {
   return s;
 }
 
+// Every "task.metric" of the runs and baselines, sorted.
+std::vector<std::string> probe_columns(const std::vector<RunRow>& rows, const BaselineRows& baselines) {
+  std::set<std::string> keys;
+  for (const auto& r : rows)
+    for (const auto& [key, value] : r.probes) keys.insert(key);
+  for (const auto& [name, m] : baselines)
+    for (const auto& [key, value] : m) keys.insert(key);
+  return {keys.begin(), keys.end()};
+}
+
+std::string probe_value(const ProbeMetrics& m, const std::string& key, int digits) {
+  const auto it = m.find(key);
+  return it == m.end() ? "" : fmt::format("{:.{}f}", it->second, digits);
+}
+
+// The probe table of summary.md: the runs, then the baselines they have to beat.
+void probe_table(std::ostringstream& os, const std::vector<RunRow>& rows, const BaselineRows& baselines,
+                 const std::vector<std::string>& columns) {
+  os << "\n## Probes\n\n| run |";
+  for (const auto& c : columns) os << " " << c << " |";
+  os << "\n|---|";
+  for (std::size_t i = 0; i < columns.size(); ++i) os << "---:|";
+  os << "\n";
+  for (const auto& r : rows) {
+    os << "| " << md_cell(r.name) << " |";
+    for (const auto& c : columns) os << " " << probe_value(r.probes, c, 3) << " |";
+    os << "\n";
+  }
+  for (const auto& [name, m] : baselines) {
+    os << "| *baseline: " << md_cell(name) << "* |";
+    for (const auto& c : columns) os << " " << probe_value(m, c, 3) << " |";
+    os << "\n";
+  }
+  os << "\nProbes of each run's final checkpoint (docs/probes.md): fmax and coverage of GO transfer, "
+        "accuracy and macro-F1 of classification; baselines: amino-acid composition, dipeptides, an "
+        "untrained model of the base config, and each task's own (naive, BLAST; majority class).\n";
+}
+
 }  // namespace
 
 const char* status_name(RunStatus s) {
@@ -63,10 +102,13 @@ std::string status_tally(const std::vector<RunRow>& rows) {
   return core::join(tally, ", ");
 }
 
-std::string summary_csv(const std::vector<RunRow>& rows) {
+std::string summary_csv(const std::vector<RunRow>& rows, const BaselineRows& baselines) {
+  const auto columns = probe_columns(rows, baselines);
   std::ostringstream os;
   os << "run,overrides,status,parameters,world_size,steps,max_steps,tokens,final_train_loss,final_valid_loss,"
-        "best_valid_loss,valid_accuracy,tokens_per_s,wall_s,detail\n";
+        "best_valid_loss,valid_accuracy,tokens_per_s,wall_s,detail";
+  for (const auto& c : columns) os << ',' << csv_field(c);
+  os << '\n';
   for (const auto& r : rows) {
     const auto& m = r.metrics;
     os << csv_field(r.name) << ',' << csv_field(r.overrides) << ',' << status_name(r.status) << ','
@@ -74,13 +116,20 @@ std::string summary_csv(const std::vector<RunRow>& rows) {
        << ',' << m.steps << ',' << r.max_steps << ',' << m.tokens << ',' << fixed(m.final_train_loss, 6) << ','
        << fixed(m.final_valid_loss, 6) << ',' << fixed(m.best_valid_loss, 6) << ',' << fixed(m.valid_accuracy, 6) << ','
        << fixed(m.tokens_per_s, 1) << ',' << (r.wall_s > 0 ? fmt::format("{:.1f}", r.wall_s) : "") << ','
-       << csv_field(r.detail) << '\n';
+       << csv_field(r.detail);
+    for (const auto& c : columns) os << ',' << probe_value(r.probes, c, 6);
+    os << '\n';
+  }
+  for (const auto& [name, m] : baselines) {
+    os << csv_field(name) << ",,baseline,,,,,,,,,,,,";
+    for (const auto& c : columns) os << ',' << probe_value(m, c, 6);
+    os << '\n';
   }
   return os.str();
 }
 
 std::string summary_markdown(const std::string& title, const std::string& command, const std::vector<RunRow>& rows,
-                             const std::vector<std::string>& plots) {
+                             const std::vector<std::string>& plots, const BaselineRows& baselines) {
   std::ostringstream os;
   os << "# Sweep " << title << "\n\n";
   if (!command.empty()) os << "`" << command << "`\n\n";
@@ -99,6 +148,7 @@ std::string summary_markdown(const std::string& title, const std::string& comman
        << (m.tokens_per_s ? fmt::format("{:.0f}", *m.tokens_per_s) : "") << " | " << status_cell(r) << " |\n";
   }
   if (best) os << "\nLowest validation loss: **" << best->name << "** (" << fixed(best->metrics.best_valid_loss, 4) << ").\n";
+  if (const auto columns = probe_columns(rows, baselines); !columns.empty()) probe_table(os, rows, baselines, columns);
 
   bool any_detail = false;
   for (const auto& r : rows) {
