@@ -137,7 +137,11 @@ class YamlWriter final : public FieldVisitor {
  public:
   std::ostringstream os;
 
-  void section(const char* name, const char*) override { os << name << ":\n"; }
+  // Keys of the unnamed section (a probe task file's) are top-level: no header, no indent.
+  void section(const char* name, const char*) override {
+    indent_ = *name ? "  " : "";
+    if (*name) os << name << ":\n";
+  }
   void field(const char* key, int64_t& value, Bounds, const char*) override { line(key, std::to_string(value)); }
   void field(const char* key, double& value, Bounds, const char*) override { line(key, format_double(value)); }
   void field(const char* key, bool& value, const char*) override { line(key, value ? "true" : "false"); }
@@ -147,7 +151,8 @@ class YamlWriter final : public FieldVisitor {
   }
 
  private:
-  void line(const char* key, const std::string& text) { os << "  " << key << ": " << text << "\n"; }
+  void line(const char* key, const std::string& text) { os << indent_ << key << ": " << text << "\n"; }
+  std::string indent_ = "  ";
 };
 
 }  // namespace
@@ -158,7 +163,8 @@ Schema build_schema(const VisitFn& visit) {
   return std::move(builder.schema);
 }
 
-void apply_settings(const ConfigSource& source, const VisitFn& visit, IssueList& issues) {
+void apply_settings(const ConfigSource& source, const VisitFn& visit, IssueList& issues,
+                    const std::string& unknown_key_hint) {
   SettingsReader reader(source, issues);
   visit(reader);
   const std::vector<std::string> valid(reader.known.begin(), reader.known.end());
@@ -169,8 +175,7 @@ void apply_settings(const ConfigSource& source, const VisitFn& visit, IssueList&
       continue;
     }
     const auto near = nearest(key, valid);
-    issues.add(key, setting.origin, "unknown key",
-               near ? "did you mean " + *near + "?" : "see `ankh config --help-keys`");
+    issues.add(key, setting.origin, "unknown key", near ? "did you mean " + *near + "?" : unknown_key_hint);
   }
 }
 

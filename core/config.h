@@ -19,7 +19,9 @@ Schema build_schema(const VisitFn& visit);
 // Writes every setting of `source` into the fields `visit` exposes. Unknown keys (with the
 // nearest valid key suggested), wrong types and out-of-range values are added to `issues`;
 // nothing is thrown, so that the caller reports every problem at once.
-void apply_settings(const ConfigSource& source, const VisitFn& visit, IssueList& issues);
+// `unknown_key_hint`: the hint for an unknown key with no near valid one.
+void apply_settings(const ConfigSource& source, const VisitFn& visit, IssueList& issues,
+                    const std::string& unknown_key_hint = "see `ankh config --help-keys`");
 
 // The values `visit` exposes, as YAML with one block per section.
 std::string to_yaml(const VisitFn& visit);

@@ -1,5 +1,6 @@
 // kind: go_transfer. goPredSim's annotation transfer from SOURCE's embeddings, and CAFA's naive
 // and BLAST baselines on the same lookup and query proteins, all scored by Fmax.
+#include <cstdio>
 #include <fstream>
 
 #include <spdlog/spdlog.h>
@@ -37,6 +38,14 @@ bool informative(const TermSet& terms, const GoGraph& graph) {
   return false;
 }
 
+// 9 significant digits: a float32 reads back as the same float, so a recomputation of Fmax from
+// predictions.tsv compares every score with every threshold exactly as ankh did.
+std::string float_text(float v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(v));
+  return text;
+}
+
 // predictions.tsv and queries.txt: enough to recompute Fmax without ankh.
 void write_predictions(const fs::path& dir, const GoGraph& graph, const std::vector<Protein>& queries,
                        const std::vector<Prediction>& predictions) {
@@ -45,7 +54,7 @@ void write_predictions(const fs::path& dir, const GoGraph& graph, const std::vec
   for (std::size_t q = 0; q < queries.size(); ++q) {
     ids += queries[q].id + "\n";
     for (const auto& [term, score] : predictions[q])
-      tsv += queries[q].id + "\t" + graph.name(term) + "\t" + std::to_string(score) + "\n";
+      tsv += queries[q].id + "\t" + graph.name(term) + "\t" + float_text(score) + "\n";
   }
   core::write_file_atomic(dir / "predictions.tsv", tsv);
   core::write_file_atomic(dir / "queries.txt", ids);

@@ -107,7 +107,8 @@ Features random_init_features(const ProbeSource& source, const std::vector<Prote
   config.activation_checkpointing = false;
   const auto* seed_setting = config_source.find("run.seed");
   const uint64_t seed = seed_setting ? std::stoull(seed_setting->value) : 1234;
-  const Cached cached{cache, hex(core::hash_words(core::hash_bytes(core::dump_yaml(config)), seed, ids_hash(proteins)))};
+  const Cached cached{cache, hex(core::hash_words(core::hash_bytes(core::dump_yaml(config)), seed,
+                                                  static_cast<uint64_t>(o.dtype), ids_hash(proteins)))};
   if (auto f = cached.read()) return *f;
 
   core::Stopwatch watch;

@@ -63,6 +63,7 @@ core::ConfigSource take_classes(const core::ConfigSource& source, ProbeTask& tas
   core::ConfigSource rest;
   const std::string prefix = "classes.";
   for (const auto& [key, setting] : source.settings()) {
+    if (key == "classes") continue;  // not a map: reported below
     if (key.rfind(prefix, 0) != 0) {
       rest.set(key, setting);
       continue;
@@ -94,7 +95,8 @@ ProbeTask load_probe_task(const fs::path& file, const std::vector<std::string>& 
   core::IssueList issues;
   for (const auto& issue : source.issues().issues()) issues.add(issue.key, issue.origin, issue.message, issue.hint);
   const core::ConfigSource rest = take_classes(source, task, issues);
-  core::apply_settings(rest, [&](core::FieldVisitor& v) { task.visit(v); }, issues);
+  core::apply_settings(rest, [&](core::FieldVisitor& v) { task.visit(v); }, issues,
+                       "see docs/probes.md for the keys of a task file");
   if (issues.empty()) task.validate(issues);
   issues.throw_if_any();
 

@@ -21,7 +21,9 @@ namespace {
 // probes/<task>/<name>: the run's name (and step-N for a checkpoint), or the baseline's.
 fs::path default_output(const probe::ProbeSource& source, const std::string& task) {
   std::string name;
-  const fs::path p = fs::absolute(source.path).lexically_normal();
+  // The directory without a trailing '/' (runs/demo/ is runs/demo); baselines have no path.
+  const fs::path p =
+      source.path.empty() ? fs::path() : (fs::absolute(source.path) / "").lexically_normal().parent_path();
   switch (source.kind) {
     case probe::SourceKind::Model:
       name = p.parent_path().filename() == "checkpoints" ? p.parent_path().parent_path().filename().string() + "-" +
