@@ -36,45 +36,55 @@ std::vector<std::string> ids_of(const std::vector<Protein>& proteins) {
   return ids;
 }
 
+class ClassificationProbe final : public PreparedProbe {
+ public:
+  ClassificationProbe(const ProbeTask& task, const ClassLabels& labels, ProteinSplit split)
+      : PreparedProbe(task, std::move(split)), classes_(labels.names) {
+    y_train_ = labels_of(this->split().lookup, labels);
+    y_test_ = labels_of(this->split().query, labels);
+    ids_ = ids_of(this->split().lookup);
+  }
+
+  ProbeScores score(const torch::Tensor& lookup, const torch::Tensor& query, const ScoreOptions& o) const override {
+    ProbeScores s;
+    const auto classes = static_cast<int64_t>(classes_.size());
+    core::Stopwatch fit_watch;
+    ProbeOptions fit;
+    fit.validation_fraction = task().valid_fraction;
+    // A stream of its own: the query split hashes the ids with the seed itself, and the same hash
+    // would put every validation candidate among the queries.
+    fit.split_seed = core::hash_words(static_cast<uint64_t>(task().seed), 0x7A11DA7EULL);
+    const ProbeFit probe = fit_probe(lookup, torch::tensor(y_train_, torch::kInt64), ids_, classes, fit);
+    BootstrapOptions bootstrap;
+    bootstrap.resamples = task().bootstrap;
+    bootstrap.seed = static_cast<uint64_t>(task().seed);
+    const auto predicted = to_label_vector(probe.predict(query));
+    s.results["source"] = metrics_json(classification_metrics(y_test_, predicted, classes, bootstrap));
+    s.results["source"]["lambda"] = probe.lambda;
+    s.results["source"]["converged"] = probe.final_fit.converged;
+    s.fit_seconds = fit_watch.seconds();
+    if (o.baselines) s.results["majority"] = metrics_json(majority_baseline(y_train_, y_test_, classes, bootstrap));
+    return s;
+  }
+  nlohmann::json details() const override { return {{"classes", classes_}}; }
+
+ private:
+  std::vector<std::string> classes_;
+  std::vector<int64_t> y_train_, y_test_;
+  std::vector<std::string> ids_;
+};
+
 }  // namespace
 
-ProbeRunResult run_classification(const ProbeRunOptions& o) {
-  const ProbeTask& task = o.task;
+std::unique_ptr<PreparedProbe> prepare_classification(const ProbeTask& task, const std::filesystem::path& work_dir) {
   const ClassLabels labels = read_class_labels(task);
   if (labels.ambiguous > 0)
-    spdlog::info("{}: {} proteins in more than one class are left out", task.name, labels.ambiguous);
+    spdlog::info("{}: {} proteins in two unrelated classes are left out", task.name, labels.ambiguous);
   const auto keep = [&](const std::string& id) { return labels.label.count(id) != 0; };
-  const ProteinSplit split = read_protein_split(task, keep, o.output / "work");
+  ProteinSplit split = read_protein_split(task, keep, work_dir);
   spdlog::info("{}: {} training and {} test proteins in {} classes", task.name, split.lookup.size(),
                split.query.size(), labels.names.size());
-  const auto y_train = labels_of(split.lookup, labels), y_test = labels_of(split.query, labels);
-  const auto classes = static_cast<int64_t>(labels.names.size());
-
-  ProbeRunResult r;
-  const SplitFeatures f = split_features(o, split);
-  r.feature_seconds = f.features.seconds;
-
-  core::Stopwatch fit_watch;
-  ProbeOptions fit;
-  fit.validation_fraction = task.valid_fraction;
-  // A stream of its own: the query split hashes the ids with the seed itself, and the same hash
-  // would put every validation candidate among the queries.
-  fit.split_seed = core::hash_words(static_cast<uint64_t>(task.seed), 0x7A11DA7EULL);
-  const ProbeFit probe =
-      fit_probe(f.lookup, torch::tensor(y_train, torch::kInt64), ids_of(split.lookup), classes, fit);
-  BootstrapOptions bootstrap;
-  bootstrap.resamples = task.bootstrap;
-  bootstrap.seed = static_cast<uint64_t>(task.seed);
-  const auto predicted = to_label_vector(probe.predict(f.query));
-  r.results["source"] = metrics_json(classification_metrics(y_test, predicted, classes, bootstrap));
-  r.results["source"]["lambda"] = probe.lambda;
-  r.results["source"]["converged"] = probe.final_fit.converged;
-  r.fit_seconds = fit_watch.seconds();
-
-  r.results["majority"] = metrics_json(majority_baseline(y_train, y_test, classes, bootstrap));
-  r.results["probe"] = probe_description(o, split, f.features);
-  r.results["probe"]["classes"] = labels.names;
-  return r;
+  return std::make_unique<ClassificationProbe>(task, labels, std::move(split));
 }
 
 }  // namespace ankh::probe

@@ -60,11 +60,49 @@ void write_predictions(const fs::path& dir, const GoGraph& graph, const std::vec
   core::write_file_atomic(dir / "queries.txt", ids);
 }
 
+class GoTransferProbe final : public PreparedProbe {
+ public:
+  GoTransferProbe(const ProbeTask& task, GoGraph graph, const Annotations& annotations, ProteinSplit split)
+      : PreparedProbe(task, std::move(split)), graph_(std::move(graph)) {
+    lookup_terms_ = terms_of(this->split().lookup, annotations);
+    truth_ = terms_of(this->split().query, annotations);
+  }
+
+  ProbeScores score(const torch::Tensor& lookup, const torch::Tensor& query, const ScoreOptions& o) const override {
+    ProbeScores s;
+    core::Stopwatch fit_watch;
+    TransferOptions transfer;
+    transfer.k = task().k;
+    transfer.distance = task().distance;
+    const auto predictions = transfer_annotations(lookup, query, lookup_terms_, transfer);
+    s.results["source"] = fmax_json(fmax(graph_, predictions, truth_));
+    s.fit_seconds = fit_watch.seconds();
+    if (!o.output.empty()) write_predictions(o.output, graph_, split().query, predictions);
+    if (!o.baselines) return s;
+
+    core::Stopwatch baseline_watch;
+    const std::vector<Prediction> naive(split().query.size(), naive_prediction(lookup_terms_));
+    s.results["naive"] = fmax_json(fmax(graph_, naive, truth_));
+    if (o.blast) {
+      BlastOptions blast;
+      blast.work_dir = o.output / "work" / "blast";
+      blast.threads = o.threads;
+      const auto hits = blast_best_hits(split().lookup, split().query, blast);
+      s.results["blast"] = fmax_json(fmax(graph_, transfer_best_hits(hits, lookup_terms_), truth_));
+    }
+    s.baseline_seconds = baseline_watch.seconds();
+    return s;
+  }
+
+ private:
+  GoGraph graph_;
+  std::vector<TermSet> lookup_terms_, truth_;
+};
+
 }  // namespace
 
-ProbeRunResult run_go_transfer(const ProbeRunOptions& o) {
-  const ProbeTask& task = o.task;
-  const GoGraph graph = GoGraph::load(task.go_graph);
+std::unique_ptr<PreparedProbe> prepare_go_transfer(const ProbeTask& task, const fs::path& work_dir) {
+  GoGraph graph = GoGraph::load(task.go_graph);
   Annotations annotations = read_annotations(task.annotations, graph);
   if (annotations.unknown_terms > 0)
     spdlog::warn("{}: {} annotations name terms the GO graph lacks (e.g. {}); they are left out", task.annotations,
@@ -74,38 +112,10 @@ ProbeRunResult run_go_transfer(const ProbeRunOptions& o) {
     const auto it = annotations.terms.find(id);
     return it != annotations.terms.end() && informative(it->second, graph);
   };
-  const ProteinSplit split = read_protein_split(task, keep, o.output / "work");
+  ProteinSplit split = read_protein_split(task, keep, work_dir);
   spdlog::info("{}: {} lookup and {} query proteins (of {} and {} annotated candidates)", task.name,
                split.lookup.size(), split.query.size(), split.lookup_candidates, split.query_candidates);
-  const auto lookup_terms = terms_of(split.lookup, annotations);
-  const auto truth = terms_of(split.query, annotations);
-
-  ProbeRunResult r;
-  const SplitFeatures f = split_features(o, split);
-  r.feature_seconds = f.features.seconds;
-
-  core::Stopwatch fit_watch;
-  TransferOptions transfer;
-  transfer.k = task.k;
-  transfer.distance = task.distance;
-  const auto predictions = transfer_annotations(f.lookup, f.query, lookup_terms, transfer);
-  r.results["source"] = fmax_json(fmax(graph, predictions, truth));
-  r.fit_seconds = fit_watch.seconds();
-  write_predictions(o.output, graph, split.query, predictions);
-
-  core::Stopwatch baseline_watch;
-  const std::vector<Prediction> naive(split.query.size(), naive_prediction(lookup_terms));
-  r.results["naive"] = fmax_json(fmax(graph, naive, truth));
-  if (o.blast) {
-    BlastOptions blast;
-    blast.work_dir = o.output / "work" / "blast";
-    blast.threads = o.threads;
-    const auto hits = blast_best_hits(split.lookup, split.query, blast);
-    r.results["blast"] = fmax_json(fmax(graph, transfer_best_hits(hits, lookup_terms), truth));
-  }
-  r.baseline_seconds = baseline_watch.seconds();
-  r.results["probe"] = probe_description(o, split, f.features);
-  return r;
+  return std::make_unique<GoTransferProbe>(task, std::move(graph), annotations, std::move(split));
 }
 
 }  // namespace ankh::probe

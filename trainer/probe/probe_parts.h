@@ -1,5 +1,4 @@
-// The two kinds of probe behind run_probe (probe_run.h), and what they share. Internal to
-// ankh_probe.
+// The two kinds of probe behind prepare_probe (prepared_probe.h). Internal to ankh_probe.
 #pragma once
 
 #include <string>
@@ -7,23 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "trainer/probe/probe_run.h"
-#include "trainer/probe/protein_set.h"
+#include "trainer/probe/prepared_probe.h"
 
 namespace ankh::probe {
 
-ProbeRunResult run_go_transfer(const ProbeRunOptions& options);
-ProbeRunResult run_classification(const ProbeRunOptions& options);
-
-// The features of the lookup proteins followed by the queries', split back into the two parts;
-// logs where they came from. `timing` gets the seconds spent computing them.
-struct SplitFeatures {
-  torch::Tensor lookup, query;
-  Features features;
-};
-SplitFeatures split_features(const ProbeRunOptions& options, const ProteinSplit& split);
-
-// The "probe" object of results.json: task, source, sizes and timings.
-nlohmann::json probe_description(const ProbeRunOptions& options, const ProteinSplit& split, const Features& features);
+std::unique_ptr<PreparedProbe> prepare_go_transfer(const ProbeTask& task, const std::filesystem::path& work_dir);
+std::unique_ptr<PreparedProbe> prepare_classification(const ProbeTask& task, const std::filesystem::path& work_dir);
 
 }  // namespace ankh::probe

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "trainer/probe/probe_parts.h"
+#include "trainer/probe/prepared_probe.h"
 
 namespace ankh::probe {
 
@@ -51,42 +52,57 @@ std::string markdown(const nlohmann::json& results, ProbeKind kind) {
 
 }  // namespace
 
-SplitFeatures split_features(const ProbeRunOptions& o, const ProteinSplit& split) {
-  std::vector<Protein> all = split.lookup;
-  all.insert(all.end(), split.query.begin(), split.query.end());
-  SplitFeatures out;
-  out.features = protein_features(o.source, all, o.features, o.output / "features.safetensors");
-  const auto n = static_cast<int64_t>(split.lookup.size());
-  out.lookup = out.features.values.slice(0, 0, n);
-  out.query = out.features.values.slice(0, n);
-  spdlog::info("features: {} ({} dimensions; {})", out.features.description, out.features.values.size(1),
-               out.features.cached ? "cached" : "computed in " + number(out.features.seconds, 1) + " s");
-  return out;
+std::unique_ptr<PreparedProbe> prepare_probe(const ProbeTask& task, const fs::path& work_dir) {
+  return task.kind == ProbeKind::GoTransfer ? prepare_go_transfer(task, work_dir) : prepare_classification(task, work_dir);
 }
 
-nlohmann::json probe_description(const ProbeRunOptions& o, const ProteinSplit& split, const Features& features) {
-  return {{"task", o.task.name},
-          {"kind", probe_kinds().name(o.task.kind)},
-          {"task_file", o.task.file.string()},
-          {"task_config", task_yaml(o.task)},
-          {"source", o.source.text},
-          {"features", features.description},
-          {"step", features.step},
-          {"dimensions", features.values.size(1)},
-          {"features_cached", features.cached},
-          {"lookup", split.lookup.size()},
-          {"query", split.query.size()},
-          {"proteins_read", split.counts.read},
-          {"left_out", {{"unlabelled", split.counts.unlabelled},
-                        {"too_long", split.counts.too_long},
-                        {"duplicates", split.counts.duplicates}}}};
+std::map<std::string, double> headline_metrics(const nlohmann::json& results, const std::string& method) {
+  std::map<std::string, double> out;
+  if (!results.contains(method)) return out;
+  for (const char* key : {"fmax", "coverage", "accuracy", "macro_f1"})
+    if (results[method].contains(key) && results[method][key].is_number()) out[key] = results[method][key].get<double>();
+  return out;
 }
 
 ProbeRunResult run_probe(const ProbeRunOptions& o) {
   fs::create_directories(o.output);
-  ProbeRunResult r = o.task.kind == ProbeKind::GoTransfer ? run_go_transfer(o) : run_classification(o);
-  auto& probe = r.results["probe"];
-  probe["seconds"] = {{"features", r.feature_seconds}, {"probe", r.fit_seconds}, {"baselines", r.baseline_seconds}};
+  const auto probe = prepare_probe(o.task, o.output / "work");
+  const ProteinSplit& split = probe->split();
+  std::vector<Protein> all = split.lookup;
+  all.insert(all.end(), split.query.begin(), split.query.end());
+  const Features features = protein_features(o.source, all, o.features, o.output / "features.safetensors");
+  spdlog::info("features: {} ({} dimensions; {})", features.description, features.values.size(1),
+               features.cached ? "cached" : "computed in " + number(features.seconds, 1) + " s");
+  const auto n = static_cast<int64_t>(split.lookup.size());
+  ScoreOptions score;
+  score.output = o.output;
+  score.blast = o.blast;
+  score.threads = o.threads;
+  const ProbeScores s = probe->score(features.values.slice(0, 0, n), features.values.slice(0, n), score);
+
+  ProbeRunResult r;
+  r.results = s.results;
+  r.feature_seconds = features.seconds;
+  r.fit_seconds = s.fit_seconds;
+  r.baseline_seconds = s.baseline_seconds;
+  r.results["probe"] = {{"task", o.task.name},
+                        {"kind", probe_kinds().name(o.task.kind)},
+                        {"task_file", o.task.file.string()},
+                        {"task_config", task_yaml(o.task)},
+                        {"source", o.source.text},
+                        {"features", features.description},
+                        {"step", features.step},
+                        {"dimensions", features.values.size(1)},
+                        {"features_cached", features.cached},
+                        {"lookup", split.lookup.size()},
+                        {"query", split.query.size()},
+                        {"proteins_read", split.counts.read},
+                        {"left_out", {{"unlabelled", split.counts.unlabelled},
+                                      {"too_long", split.counts.too_long},
+                                      {"duplicates", split.counts.duplicates}}},
+                        {"seconds", {{"features", r.feature_seconds}, {"probe", r.fit_seconds},
+                                     {"baselines", r.baseline_seconds}}}};
+  r.results["probe"].update(probe->details());
   core::write_file_atomic(o.output / "results.json", r.results.dump(2) + "\n");
   core::write_file_atomic(o.output / "results.md", markdown(r.results, o.task.kind));
   return r;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "trainer/app/sweep/sweep_launch.h"
+#include "trainer/probe/prepared_probe.h"
 #include "trainer/probe/probe_run.h"
 #include "trainer/probe/probe_task.h"
 
@@ -26,10 +27,7 @@ std::string baseline_source(const std::string& name, const fs::path& base_config
 // The summary's metrics of one method of a results.json ({} when the method is not there).
 ProbeMetrics metrics_of(const nlohmann::json& results, const std::string& method, const std::string& task) {
   ProbeMetrics out;
-  if (!results.contains(method)) return out;
-  for (const char* key : {"fmax", "coverage", "accuracy", "macro_f1"})
-    if (results[method].contains(key) && results[method][key].is_number())
-      out[task + "." + key] = results[method][key].get<double>();
+  for (const auto& [key, value] : probe::headline_metrics(results, method)) out[task + "." + key] = value;
   return out;
 }
 
