@@ -5,8 +5,9 @@
     scripts/plot_runs.py SWEEP_DIR            # every SWEEP_DIR/*/metrics.jsonl
 
 Reads RUN_DIR/metrics.jsonl (the trainer's JSON lines) and writes DIR/valid_loss.png and
-DIR/train_loss.png (DIR defaults to the sweep directory, or the current one), printing
-"wrote PATH" for each. Headless (Agg). Uses Debian's python3-matplotlib: hence /usr/bin/python3,
+DIR/train_loss.png (DIR defaults to the sweep directory, or the current one), and for runs that
+probe while training (train.probes) DIR/probe_TASK.png (Fmax, or accuracy, against tokens),
+printing "wrote PATH" for each. Headless (Agg). Uses Debian's python3-matplotlib: hence /usr/bin/python3,
 not whatever python3 comes first in PATH. Exit status 3 when matplotlib is missing.
 """
 import argparse
@@ -19,6 +20,7 @@ def read_curves(run_dir):
     """{"train": [(tokens, loss)], "valid": [(tokens, loss)]}, later records of a step winning
     (a resumed run re-logs the steps after its checkpoint)."""
     curves = {"train": {}, "valid": {}}
+    probes = {}  # task -> {step: (tokens, metric name, value)}
     path = os.path.join(run_dir, "metrics.jsonl")
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
@@ -33,7 +35,43 @@ def read_curves(run_dir):
             kind = record.get("event")
             if kind in curves and "loss" in record and "tokens" in record:
                 curves[kind][record.get("step", len(curves[kind]))] = (record["tokens"], record["loss"])
-    return {k: [v[s] for s in sorted(v)] for k, v in curves.items()}
+            if kind == "probe" and "task" in record:
+                metric = "fmax" if record.get("fmax") is not None else "accuracy"
+                if record.get(metric) is not None:
+                    probes.setdefault(record["task"], {})[record.get("step", 0)] = (
+                        record.get("tokens", 0), metric, record[metric])
+    out = {k: [v[s] for s in sorted(v)] for k, v in curves.items()}
+    out["probes"] = {task: [points[s] for s in sorted(points)] for task, points in probes.items()}
+    return out
+
+
+def save(fig, plt, path):
+    tmp = path + ".tmp.png"  # written whole, then renamed: never a half-written PNG
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
+    print(f"wrote {path}")
+
+
+def plot_probes(plt, curves, output, title):
+    """One PNG per probe task: its headline metric against tokens, one line per run."""
+    tasks = sorted({task for c in curves.values() for task in c["probes"]})
+    for task in tasks:
+        fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+        metric = "metric"
+        for name, c in curves.items():
+            points = c["probes"].get(task)
+            if not points:
+                continue
+            metric = points[0][1]
+            ax.plot([p[0] for p in points], [p[2] for p in points], marker="o", markersize=3, label=name)
+        ax.set_xlabel("encoder tokens seen")
+        ax.set_ylabel(f"{task} {metric}")
+        ax.set_title(f"{title + ': ' if title else ''}probe {task}: {metric} vs tokens")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        save(fig, plt, os.path.join(output, f"probe_{task}.png"))
 
 
 def find_runs(paths):
@@ -92,12 +130,8 @@ def main():
         else:
             ax.text(0.5, 0.5, f"no {kind} records yet", ha="center", va="center", transform=ax.transAxes)
         fig.tight_layout()
-        path = os.path.join(output, f"{kind}_loss.png")
-        tmp = path + ".tmp.png"  # written whole, then renamed: never a half-written PNG
-        fig.savefig(tmp)
-        plt.close(fig)
-        os.replace(tmp, path)
-        print(f"wrote {path}")
+        save(fig, plt, os.path.join(output, f"{kind}_loss.png"))
+    plot_probes(plt, curves, output, args.title)
     return 0
 
 

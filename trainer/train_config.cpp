@@ -1,5 +1,8 @@
 #include "trainer/train_config.h"
 
+#include <filesystem>
+
+#include "core/strings.h"
 #include "data/loader.h"
 
 namespace ankh::trainer {
@@ -31,10 +34,27 @@ void TrainConfig::visit(core::FieldVisitor& v) {
   v.field("exit_at_step", exit_at_step, Bounds::at_least(0),
           "stop after this step with a checkpoint, keeping the schedule of max_steps (0: never); "
           "for fixed-length cluster allocations");
+  v.field("probes", probes,
+          "downstream probe task files of the live model, comma-separated (configs/probes/*.yaml; docs/probes.md)");
+  v.field("probe_every", probe_every, Bounds::at_least(0),
+          "run train.probes every N steps (0: only after the last step)");
+}
+
+std::vector<std::string> TrainConfig::probe_files() const {
+  std::vector<std::string> files;
+  for (auto& f : core::split(probes, ','))
+    if (!core::trim(f).empty()) files.push_back(core::trim(f));
+  return files;
 }
 
 void TrainConfig::validate(core::IssueList& issues) const {
   data::check_batch_geometry(global_batch, micro_batch, /*world_size=*/1, issues);
+  if (probe_every > 0 && probe_files().empty())
+    issues.add("train.probe_every", "", "is set but train.probes names no task file",
+               "e.g. train.probes=configs/probes/go-mfo.yaml");
+  for (const auto& f : probe_files())
+    if (!std::filesystem::is_regular_file(f))
+      issues.add("train.probes", "", "no such probe task file: " + f, "paths are relative to the working directory");
 }
 
 }  // namespace ankh::trainer

@@ -18,6 +18,7 @@
 #include "trainer/parallel/make_communicator.h"
 #include "trainer/evaluator.h"
 #include "trainer/fault_injection.h"
+#include "trainer/live_probes.h"
 #include "trainer/metrics/metrics_log.h"
 #include "trainer/weights/model_io.h"
 #include "trainer/optim/clip.h"
@@ -46,6 +47,7 @@ struct Trainer::State {
   std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<data::Loader> loader;
   std::unique_ptr<metrics::MetricsLog> metrics;
+  std::unique_ptr<LiveProbes> probes;
   TrainProgress progress;
   model::AutocastState autocast;
   PeakFlops peak;
@@ -102,6 +104,7 @@ void Trainer::State::setup() {
   metrics = std::make_unique<metrics::MetricsLog>(std::filesystem::path(config.run.dir) / "metrics.jsonl", rank == 0,
                                          resumed ? progress.step : -1);
   checkpointer->attach_metrics(metrics.get());
+  probes = std::make_unique<LiveProbes>(config, rank, *comm, device);
   peak = resolve_peak_flops(config.train.peak_flops, autocast.enabled ? autocast.dtype : torch::kFloat32, device, mpi);
   if (rank == 0) unigram_entropy = trainer::unigram_entropy(*dataset);
   log_start();
@@ -332,6 +335,9 @@ TrainResult Trainer::run(const StopSignal& stop_signal) {
     const bool last = step == cfg.train.max_steps || stop;
     if (step % cfg.train.log_every == 0 || last) s.log_window(window, lr, grad_norm);
     if (cfg.train.eval_every > 0 && (step % cfg.train.eval_every == 0 || last)) s.validate();
+    // Not on a stop signal: the allocation's grace time is for the checkpoint.
+    if (s.probes->due(step, step == cfg.train.max_steps))
+      s.probes->run(s.model, step, s.progress.tokens_seen, *s.metrics);
     s.save_if_due(step, v, last);
 
     if (stop && step < cfg.train.max_steps) {

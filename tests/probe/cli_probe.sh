@@ -17,34 +17,7 @@ cd "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 mkdir -p "task dir/data"
-"$py" - <<'PY'
-import random
-random.seed(11)
-letters = "ACDEFGHIKLMNPQRSTVWY"
-terms = ["GO:0000003", "GO:0000004", "GO:0000005", "GO:0000006"]
-rich = "AWKE"
-with open("task dir/data/graph.txt", "w") as f:
-    for parent, child, relation in [("GO:0003674", "GO:0000001", "is_a"), ("GO:0003674", "GO:0000002", "is_a"),
-                                    ("GO:0000001", "GO:0000003", "is_a"), ("GO:0000001", "GO:0000004", "is_a"),
-                                    ("GO:0000002", "GO:0000005", "part_of"), ("GO:0000002", "GO:0000006", "is_a"),
-                                    ("GO:0000004", "GO:0000006", "is_a")]:
-        f.write(f"{parent}\t{child}\t1\t{relation}\n")
-with open("task dir/data/proteins.fasta", "w") as fasta, open("task dir/data/annot.dat", "w") as annot:
-    for i in range(80):
-        family = i % 4
-        seq = "".join(rich[family] if random.random() < 0.5 else random.choice(letters)
-                      for _ in range(random.randint(30, 90)))
-        fasta.write(f">Q{i:03d}|{terms[family]} protein {i}\n{seq}\n")
-        annot.write(f"Q{i:03d}\t{terms[family]}\n")
-PY
-cat >"task dir/go.yaml" <<'YAML'
-kind: go_transfer
-fasta: data/proteins.fasta
-annotations: data/annot.dat
-go_graph: data/graph.txt
-query_fraction: 0.25
-seed: 2
-YAML
+"$py" "$src/tests/probe/tiny_go_task.py" "task dir"
 
 # A probe of the composition baseline, with a task override.
 "$ankh" probe baseline:composition "task dir/go.yaml" --output "out dir" --no-blast --no-progress max_query=8 \

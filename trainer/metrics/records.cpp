@@ -40,8 +40,14 @@ void fields(EndRecord& r, Io&& io) {
   io("train_seconds", r.train_seconds);
 }
 
+template <class Io>
+void fields(ProbeRecord& r, Io&& io) {
+  io("step", r.step), io("tokens", r.tokens), io("task", r.task), io("fmax", r.fmax), io("coverage", r.coverage);
+  io("accuracy", r.accuracy), io("macro_f1", r.macro_f1), io("embed_s", r.embed_s), io("fit_s", r.fit_s);
+}
+
 const char* event_name(const Record& r) {
-  static const char* names[] = {"start", "train", "valid", "checkpoint", "end"};
+  static const char* names[] = {"start", "train", "valid", "checkpoint", "end", "probe"};
   return names[r.index()];
 }
 
@@ -117,6 +123,7 @@ std::optional<Record> from_json(const json& in, const std::string& where) {
   if (name == "valid") return read_as<ValidRecord>(in, where);
   if (name == "checkpoint") return read_as<CheckpointRecord>(in, where);
   if (name == "end") return read_as<EndRecord>(in, where);
+  if (name == "probe") return read_as<ProbeRecord>(in, where);
   return std::nullopt;  // an event of a newer ankh: skipped by this one
 }
 

@@ -70,7 +70,17 @@ struct EndRecord {
   double train_seconds = 0;
 };
 
-using Record = std::variant<StartRecord, TrainRecord, ValidRecord, CheckpointRecord, EndRecord>;
+// "probe": a downstream probe of the live model (train.probes, docs/probes.md). The metrics of
+// its kind are set, the others NaN: fmax and coverage (go_transfer), accuracy and macro_f1
+// (classification).
+struct ProbeRecord {
+  int64_t step = 0, tokens = 0;
+  std::string task;
+  double fmax = kNaN, coverage = kNaN, accuracy = kNaN, macro_f1 = kNaN;
+  double embed_s = kNaN, fit_s = kNaN;  // embedding (all ranks) and the probe itself (rank 0)
+};
+
+using Record = std::variant<StartRecord, TrainRecord, ValidRecord, CheckpointRecord, EndRecord, ProbeRecord>;
 
 // The record as one JSON object, with its "event" name first.
 nlohmann::json to_json(const Record& record);

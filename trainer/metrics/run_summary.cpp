@@ -40,6 +40,7 @@ struct Fold {
   void operator()(const CheckpointRecord& r) {
     if (r.step >= s.steps) s.steps = r.step;
   }
+  void operator()(const ProbeRecord&) {}  // probes are summarised from RUN/probes/ (sweeps)
   void operator()(const EndRecord& r) {
     reached(r.step, r.tokens);
     if (r.train_seconds > 0) s.tokens_per_s = static_cast<double>(r.tokens) / r.train_seconds;
