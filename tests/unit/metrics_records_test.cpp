@@ -30,13 +30,19 @@ TEST(MetricsRecords, EveryRecordRoundTrips) {
     log.write(train);
     log.write(ValidRecord{10, 640, 2.4, 2.8, 0.1, 11.0, 300, 200, 2.88});
     log.write(CheckpointRecord{10, "runs/x/checkpoints/step-00000010", 4096, 0.1, 0.2, 0.01});
+    ProbeRecord probe;
+    probe.step = 10;
+    probe.task = "go-mfo";
+    probe.fmax = 0.4;
+    probe.coverage = 0.99;
+    log.write(probe);
     EndRecord end;
     end.step = 10;
     end.reason = EndReason::Signal;
     log.write(end);
   }
   const auto records = read_records(dir / "metrics.jsonl");
-  ASSERT_EQ(records.size(), 5u);
+  ASSERT_EQ(records.size(), 6u);
   const auto& start = std::get<StartRecord>(records[0]);
   EXPECT_EQ(start.world_size, 2);
   EXPECT_EQ(start.peak_source, "train.peak_flops");
@@ -47,15 +53,20 @@ TEST(MetricsRecords, EveryRecordRoundTrips) {
   EXPECT_TRUE(std::isnan(train.mfu));
   EXPECT_EQ(std::get<ValidRecord>(records[2]).residue_tokens, 200);
   EXPECT_EQ(std::get<CheckpointRecord>(records[3]).bytes, 4096);
-  EXPECT_EQ(std::get<EndRecord>(records[4]).reason, EndReason::Signal);
-  EXPECT_EQ(to_json(records[4])["reason"], "signal");
+  const auto& probe = std::get<ProbeRecord>(records[4]);
+  EXPECT_EQ(probe.task, "go-mfo");
+  EXPECT_DOUBLE_EQ(probe.fmax, 0.4);
+  EXPECT_TRUE(std::isnan(probe.accuracy));  // not a classification: null in the file
+  EXPECT_EQ(to_json(records[4])["event"], "probe");
+  EXPECT_EQ(std::get<EndRecord>(records[5]).reason, EndReason::Signal);
+  EXPECT_EQ(to_json(records[5])["reason"], "signal");
   EXPECT_EQ(to_json(records[1])["event"], "train");
   EXPECT_NE(to_json(records[1]).dump().find("\"mfu\":null"), std::string::npos);
 }
 
 TEST(MetricsRecords, NewerEventsAreSkippedAndBadFieldsNamed) {
   ScratchDir dir;
-  write_text(dir / "a.jsonl", "{\"event\":\"probe\",\"step\":3}\n{\"event\":\"train\",\"step\":4,\"loss\":1.5}\n");
+  write_text(dir / "a.jsonl", "{\"event\":\"generate\",\"step\":3}\n{\"event\":\"train\",\"step\":4,\"loss\":1.5}\n");
   const auto records = read_records(dir / "a.jsonl");
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(step_of(records[0]), 4);
