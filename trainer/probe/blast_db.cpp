@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/subprocess.h"
 #include "data/input_stream.h"
 #include "data/vocab.h"
@@ -72,18 +73,16 @@ std::vector<Protein> read_blast_db(const fs::path& db, data::InvalidPolicy polic
 
 std::size_t write_fasta(const fs::path& path, const std::vector<Protein>& proteins, const std::string& id_prefix) {
   constexpr std::size_t kWidth = 80;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw core::IoError(std::string("cannot create file: ") + std::strerror(errno), path.string());
+  std::string text;
   std::size_t written = 0;
   for (std::size_t i = 0; i < proteins.size(); ++i) {
     const std::string& s = proteins[i].sequence;
     if (s.empty()) continue;
-    out << '>' << (id_prefix.empty() ? proteins[i].id : id_prefix + std::to_string(i)) << '\n';
-    for (std::size_t at = 0; at < s.size(); at += kWidth) out << std::string_view(s).substr(at, kWidth) << '\n';
+    text += '>' + (id_prefix.empty() ? proteins[i].id : id_prefix + std::to_string(i)) + '\n';
+    for (std::size_t at = 0; at < s.size(); at += kWidth) (text += std::string_view(s).substr(at, kWidth)) += '\n';
     ++written;
   }
-  out.flush();
-  if (!out) throw core::IoError("write failed (disk full?)", path.string());
+  core::write_file_atomic(path, text);  // a temporary sibling, renamed when complete
   return written;
 }
 

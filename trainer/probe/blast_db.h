@@ -29,7 +29,7 @@ std::vector<Protein> read_fasta_proteins(const std::filesystem::path& path, data
 // Writes `proteins` as FASTA, 80 residues a line; a protein's header is its id, or, when
 // `id_prefix` is given, the prefix and its index in `proteins` ("L0", "L1", ...). Proteins
 // without residues are left out (makeblastdb refuses them, FastaReader skips them). Returns how
-// many were written; IoError when writing fails.
+// many were written; the file appears whole (atomically) or not at all; IoError when writing fails.
 std::size_t write_fasta(const std::filesystem::path& path, const std::vector<Protein>& proteins,
                         const std::string& id_prefix = {});
 

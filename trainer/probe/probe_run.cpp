@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "trainer/probe/probe_parts.h"
+#include "trainer/probe/blast_db.h"
 #include "trainer/probe/prepared_probe.h"
 
 namespace ankh::probe {
@@ -70,6 +71,9 @@ ProbeRunResult run_probe(const ProbeRunOptions& o) {
   const ProteinSplit& split = probe->split();
   std::vector<Protein> all = split.lookup;
   all.insert(all.end(), split.query.begin(), split.query.end());
+  // The probed proteins themselves, lookup (training) first: what another tool needs to embed
+  // exactly the same set (queries.txt names the query part of a go_transfer task).
+  write_fasta(o.output / "proteins.fasta", all);
   const Features features = protein_features(o.source, all, o.features, o.output / "features.safetensors");
   spdlog::info("features: {} ({} dimensions; {})", features.description, features.values.size(1),
                features.cached ? "cached" : "computed in " + number(features.seconds, 1) + " s");

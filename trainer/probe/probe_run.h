@@ -5,6 +5,7 @@
 //   results.md       the same as a table
 //   predictions.tsv  go_transfer: query_id, term, score of every prediction of SOURCE
 //   queries.txt      go_transfer: the query ids (the annotated ones are what Fmax averages over)
+//   proteins.fasta   the probed proteins, lookup (training) part first, then the queries (test)
 //   features.safetensors   the cached features (reused by the next probe of the same source)
 //   work/            BLAST's files
 //
