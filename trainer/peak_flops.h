@@ -4,9 +4,11 @@
 //   2. on a GPU, the dense peak of the device's precision from a table of known chips
 //      (parallel/device_peaks.h); an unknown GPU falls back to the measured matmul ceiling;
 //   3. on CPUs, the host's own peak: every rank of the host runs the same fp32 matmul at the same
-//      time with the threads it trains with, and the host's total is divided among its ranks. (A
-//      rank measuring alone while the others are busy, or busy while others measure, would
-//      mis-state its share of the host: that gave the demo an MFU above 100 %.)
+//      time, each with its share of the host's cores (not the threads it trains with: ranks that
+//      oversubscribe the cores slow a large product far more than their training), the fastest
+//      of repeated products counts, and the host's total is divided among its ranks. (A rank
+//      measuring alone while the others are busy, or with oversubscribed threads, mis-states the
+//      host: that gave the demo 121-135 % and a plain 2-rank mpirun sweep 100.5 %.)
 // The measured matmul ceiling is reported beside the peak either way.
 #pragma once
 

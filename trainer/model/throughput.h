@@ -10,7 +10,8 @@
 
 namespace ankh::model {
 
-// FLOP/s of an n x n x n product in `dtype` on `device`, over at least `min_seconds`.
+// FLOP/s of the fastest of repeated n x n x n products in `dtype` on `device` (at least 3, and
+// for at least `min_seconds`): the matmul ceiling.
 double matmul_flops_per_second(int64_t n, torch::ScalarType dtype, const torch::Device& device,
                                double min_seconds = 1.0);
 
