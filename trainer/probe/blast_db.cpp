@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -42,14 +41,6 @@ class TempFile {
   fs::path path_;
 };
 
-// Residue ids back to letters; <unk> (what InvalidPolicy::Unk stores) as 'X'.
-std::string letters_of(const uint8_t* tokens, std::size_t length) {
-  std::string out(length, 'X');
-  for (std::size_t i = 0; i < length; ++i)
-    if (data::is_residue(tokens[i])) out[i] = data::kResidues[static_cast<std::size_t>(tokens[i] - data::kFirstResidue)];
-  return out;
-}
-
 }  // namespace
 
 std::vector<Protein> read_fasta_proteins(const fs::path& path, data::InvalidPolicy policy) {
@@ -57,18 +48,25 @@ std::vector<Protein> read_fasta_proteins(const fs::path& path, data::InvalidPoli
   std::vector<Protein> out;
   data::FastaRecord record;
   while (reader.next(record))
-    out.push_back({protein_id_of_header(record.id), letters_of(record.tokens, record.length)});
+    out.push_back({protein_id_of_header(record.id), residue_letters(record.tokens, record.length)});
   return out;
 }
 
 std::vector<Protein> read_blast_db(const fs::path& db, data::InvalidPolicy policy) {
   const TempFile fasta("ankh-blastdbcmd");
-  core::ProgramOptions options;
-  options.stdout_path = fasta.path();
-  options.working_dir = db.parent_path();
-  options.missing_hint = kBlastHint;
-  core::run_program({"blastdbcmd", "-db", db.filename().string(), "-entry", "all"}, options);
+  export_blast_db(db, fasta.path());
   return read_fasta_proteins(fasta.path(), policy);
+}
+
+void export_blast_db(const fs::path& db, const fs::path& fasta, const std::string& missing_hint) {
+  core::ProgramOptions options;
+  options.stdout_path = fs::absolute(fasta);
+  // BLAST+ splits some path arguments at spaces: run in the database's folder with its bare name.
+  const fs::path absolute_db = fs::absolute(db);
+  options.working_dir = absolute_db.parent_path();
+  options.missing_hint = missing_hint.empty() ? kBlastHint : missing_hint;
+  core::run_program({"blastdbcmd", "-db", absolute_db.filename().string(), "-entry", "all", "-line_length", "1000000"},
+                    options);
 }
 
 std::size_t write_fasta(const fs::path& path, const std::vector<Protein>& proteins, const std::string& id_prefix) {

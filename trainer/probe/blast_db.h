@@ -23,6 +23,10 @@ inline constexpr const char* kBlastHint = "install ncbi-blast+ (scripts/setup.sh
 // fails; InputError naming the temporary file's line for a character that `policy` refuses.
 std::vector<Protein> read_blast_db(const std::filesystem::path& db, data::InvalidPolicy policy = data::InvalidPolicy::Unk);
 
+// `blastdbcmd -db DB -entry all` into `fasta` (one line per sequence), run in DB's directory.
+// IoError naming blastdbcmd, with `missing_hint` (default kBlastHint) when it is not installed.
+void export_blast_db(const std::filesystem::path& db, const std::filesystem::path& fasta,
+                     const std::string& missing_hint = {});
 // The proteins of a FASTA file (plain or gzip), as read_blast_db() reads them.
 std::vector<Protein> read_fasta_proteins(const std::filesystem::path& path, data::InvalidPolicy policy);
 

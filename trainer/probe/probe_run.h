@@ -42,8 +42,8 @@ struct ProbeRunResult {
 // or the input file at fault.
 ProbeRunResult run_probe(const ProbeRunOptions& options);
 
-// The metrics of one method, for the sweep summary: {"fmax": ..., "coverage": ...} or
-// {"accuracy": ..., "macro_f1": ...}, from a results.json.
+// The whole results.json a probe wrote (InputError when it is not JSON); headline_metrics
+// (prepared_probe.h) picks a method's summary metrics out of it.
 nlohmann::json read_probe_results(const std::filesystem::path& results_json);
 
 }  // namespace ankh::probe

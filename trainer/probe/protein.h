@@ -2,6 +2,7 @@
 // reads FASTA) and the embedding (which maps letters to Ankh's vocabulary) start from.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,5 +16,7 @@ struct Protein {
 
 // Ankh vocabulary ids of `sequence` (no </s>); letters outside the vocabulary become <unk>.
 std::vector<uint8_t> residue_tokens(const std::string& sequence);
+// The letters of vocabulary ids (as data::FastaReader yields them); anything but a residue as 'X'.
+std::string residue_letters(const uint8_t* tokens, std::size_t length);
 
 }  // namespace ankh::probe

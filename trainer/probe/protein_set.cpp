@@ -5,7 +5,6 @@
 
 #include "core/error.h"
 #include "core/hash.h"
-#include "core/subprocess.h"
 #include "data/fasta_reader.h"
 #include "data/input_stream.h"
 #include "data/vocab.h"
@@ -26,16 +25,12 @@ std::vector<uint8_t> residue_tokens(const std::string& sequence) {
   return tokens;
 }
 
-namespace {
-
 std::string residue_letters(const uint8_t* tokens, std::size_t length) {
-  std::string letters(length, 'X');
+  std::string letters(length, 'X');  // <unk> (what InvalidPolicy::Unk stores) reads back as 'X'
   for (std::size_t i = 0; i < length; ++i)
     if (data::is_residue(tokens[i])) letters[i] = data::kResidues[tokens[i] - data::kFirstResidue];
   return letters;
 }
-
-}  // namespace
 
 namespace {
 
@@ -83,13 +78,7 @@ fs::path task_fasta(const ProbeTask& task, const fs::path& work_dir) {
   if (!task.fasta.empty()) return task.fasta;
   fs::create_directories(work_dir);
   const fs::path out = work_dir / "proteins.fasta";
-  core::ProgramOptions options;
-  options.stdout_path = fs::absolute(out);
-  // BLAST+ splits some path arguments at spaces: run in the database's folder with its bare name.
-  const fs::path db = fs::absolute(task.blastdb);
-  options.working_dir = db.parent_path();
-  options.missing_hint = std::string(kBlastHint) + ", or give the proteins as fasta:";
-  core::run_program({"blastdbcmd", "-db", db.filename().string(), "-entry", "all", "-line_length", "1000000"}, options);
+  export_blast_db(task.blastdb, out, std::string(kBlastHint) + ", or give the proteins as fasta:");
   return out;
 }
 
