@@ -12,6 +12,14 @@ void DataConfig::visit(core::FieldVisitor& v) {
   v.field("bucket_window", bucket_window, Bounds::at_least(1),
           "global batches whose samples are sorted by length together, to cut padding");
   v.field("prefetch", prefetch, Bounds::at_least(1), "batches the background loader prepares ahead");
+  core::choice(v, "verify", verify, verify_levels(),
+               "what `ankh train` checks at start. quick: the manifest, shard structure and offsets (tokens are "
+               "range-checked as read); full: also reads every shard once as `ankh verify` does");
+}
+
+const core::Choices<Verify>& verify_levels() {
+  static const core::Choices<Verify> table{{Verify::Quick, "quick"}, {Verify::Full, "full"}};
+  return table;
 }
 
 void DataConfig::validate(core::IssueList& issues) const {}

@@ -9,18 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "data/data_config.h"
 #include "data/manifest.h"
+#include "data/mapped_shard.h"
 #include "data/split.h"
 #include "data/token_view.h"
 
 namespace ankh::data {
 
-class MappedFile;
-
-enum class Verify {
-  Quick,  // structure, counts, format, vocabulary and the offsets checksum (cheap: 8 B/sequence)
-  Full,   // also the tokens checksum and the range of every token (reads every residue)
-};
+class MappedShard;
 
 class Dataset {
  public:
@@ -38,30 +35,23 @@ class Dataset {
   int64_t residues(Split split) const { return totals_[index(split)].residues; }
   // Residues of sequence `i` of `split` (no </s>).
   int64_t length(Split split, int64_t i) const;
+  // Sequence `i` of `split`, each token checked to be a residue or <unk> (the bytes go to an
+  // embedding table next): InputError naming the shard, the sequence and its id otherwise.
   TokenView tokens(Split split, int64_t i) const;
   // The record id (first word of the FASTA header). Reads and caches the shard's ids on first
   // use: meant for tools and debugging, not for the training hot path.
   std::string id(Split split, int64_t i) const;
 
-  // The Verify::Full checks on an already opened dataset.
-  void verify_tokens() const;
-
  private:
-  struct Shard;
   explicit Dataset(std::filesystem::path dir);
   static int index(Split s) { return s == Split::Train ? 0 : 1; }
-  const Shard& locate(Split split, int64_t i, int64_t& local) const;
-  void open_shard(Shard& shard);
-  static void read_ids(const Shard& shard);
+  const MappedShard& locate(Split split, int64_t i, int64_t& local) const;
 
   std::filesystem::path dir_;
   Manifest manifest_;
-  std::vector<std::unique_ptr<Shard>> shards_[2];
+  std::vector<std::unique_ptr<MappedShard>> shards_[2];
   std::vector<int64_t> starts_[2];  // first global index of each shard of the split
   SplitTotals totals_[2];
 };
-
-// Record `index` of one shard file's /ids (tools and reports; opens the file each call).
-std::string read_shard_id(const std::filesystem::path& shard_file, int64_t index);
 
 }  // namespace ankh::data

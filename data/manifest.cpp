@@ -19,6 +19,16 @@ SplitTotals Manifest::totals(Split split) const {
   return t;
 }
 
+std::optional<Composition> Manifest::composition(Split split) const {
+  Composition sum;
+  for (const auto& s : shards) {
+    if (s.split != split) continue;
+    if (!s.composition) return std::nullopt;
+    sum += *s.composition;
+  }
+  return sum;
+}
+
 std::string Manifest::to_yaml() const {
   YAML::Emitter out;
   out << YAML::Comment("ankh dataset manifest: written last by `ankh preprocess`; see docs/formats.md");
@@ -65,6 +75,13 @@ std::string Manifest::to_yaml() const {
     out << YAML::Key << "tokens_crc32" << YAML::Value << s.tokens_crc32;
     out << YAML::Key << "offsets_crc32" << YAML::Value << s.offsets_crc32;
     out << YAML::Key << "bytes" << YAML::Value << s.file_bytes;
+    if (s.composition) {  // the tokens that occur, in vocabulary order
+      out << YAML::Key << "composition" << YAML::Value << YAML::Flow << YAML::BeginMap;
+      for (int k = 0; k < Composition::kSize; ++k)
+        if (const int64_t c = s.composition->counts[static_cast<std::size_t>(k)]; c > 0)
+          out << YAML::Key << composition_key(k) << YAML::Value << c;
+      out << YAML::EndMap;
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
@@ -100,6 +117,28 @@ class Reader {
  private:
   std::string where_;
 };
+
+// A shard's `composition:` map: token name -> count, summing to the shard's residues.
+Composition read_composition(const Reader& r, const YAML::Node& node, const ShardInfo& info) {
+  if (!node.IsMap()) r.fail("shard " + info.file + ": 'composition' is not a map");
+  Composition c;
+  int64_t sum = 0;  // checked against the residues as it grows, so that no sum overflows
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    const int k = composition_index(key);
+    if (k < 0) r.fail("shard " + info.file + ": composition key '" + key + "' is not a residue letter or <unk>");
+    const auto count = r.get<int64_t>(node, key, "shards[].composition.");
+    if (count < 0 || count > info.residues - sum)
+      r.fail("shard " + info.file + ": composition count " + std::to_string(count) + " for '" + key +
+             "' does not fit the shard's " + std::to_string(info.residues) + " residues");
+    c.counts[static_cast<std::size_t>(k)] += count;
+    sum += count;
+  }
+  if (sum != info.residues)
+    r.fail("shard " + info.file + ": the composition counts " + std::to_string(sum) + " tokens, the shard has " +
+           std::to_string(info.residues) + " residues");
+  return c;
+}
 
 }  // namespace
 
@@ -161,6 +200,7 @@ Manifest Manifest::parse(const std::string& text, const std::string& where) {
       r.fail("shard " + info.file + " has impossible counts (" + std::to_string(info.sequences) + " sequences, " +
              std::to_string(info.residues) + " residues)");
     if (info.file.find('/') != std::string::npos) r.fail("shard file '" + info.file + "' is not a plain file name");
+    if (s["composition"]) info.composition = read_composition(r, s["composition"], info);
     m.shards.push_back(info);
   }
   return m;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,8 @@ struct Manifest {
   std::vector<ShardInfo> shards;  // train shards in order, then valid shards in order
 
   SplitTotals totals(Split split) const;
+  // The split's residue composition, when every shard of it records one.
+  std::optional<Composition> composition(Split split) const;
   std::string to_yaml() const;
   // Parses and checks the structure (keys present, types right); `where` names the file.
   static Manifest parse(const std::string& text, const std::string& where);

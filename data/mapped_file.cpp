@@ -26,6 +26,13 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
   }
 }
 
+void MappedFile::prefetch(const uint8_t* p, std::size_t n) const {
+  // madvise wants a page-aligned start; a hint only, so its result is ignored.
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
+  ::madvise(reinterpret_cast<void*>(begin), n + (reinterpret_cast<std::uintptr_t>(p) - begin), MADV_WILLNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

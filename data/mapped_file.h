@@ -19,6 +19,8 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
+  // Asks the kernel to start reading [p, p + n) (a part of this mapping) ahead of its use.
+  void prefetch(const uint8_t* p, std::size_t n) const;
 
  private:
   const uint8_t* data_ = nullptr;

@@ -105,6 +105,9 @@ ShardInfo describe_shard(int64_t number, const ShardBuffer& shard) {
   info.sequences = shard.sequences();
   info.residues = shard.residues();
   info.tokens_crc32 = shard::crc32(0, shard.tokens().data(), shard.tokens().size());
+  Composition composition;
+  count_tokens(shard.tokens().data(), shard.residues(), composition);  // the FASTA reader stores only valid ids
+  info.composition = composition;
   // The offsets are written little-endian; the manifest checksum is of those bytes.
   static_assert(sizeof(uint64_t) == 8);
   info.offsets_crc32 = shard::crc32(0, shard.offsets().data(), 8 * shard.offsets().size());

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "data/composition.h"
 #include "data/split.h"
 
 namespace ankh::data {
@@ -55,6 +57,8 @@ struct ShardInfo {
   uint32_t tokens_crc32 = 0;   // zlib CRC-32 of /tokens
   uint32_t offsets_crc32 = 0;  // zlib CRC-32 of /offsets as little-endian uint64
   uint64_t file_bytes = 0;
+  // How often each stored token occurs; absent in manifests written before ankh counted it.
+  std::optional<Composition> composition;
 };
 
 enum class Durability {

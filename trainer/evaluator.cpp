@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#include <spdlog/spdlog.h>
+
+#include "core/strings.h"
+#include "data/composition.h"
 #include "data/loader.h"
 #include "data/vocab.h"
 #include "trainer/batch_transfer.h"
@@ -63,24 +67,20 @@ EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dat
   return r;
 }
 
-double unigram_entropy(const data::Dataset& dataset, int64_t max_sequences) {
+double unigram_entropy(const data::Dataset& dataset) {
+  if (const auto composition = dataset.manifest().composition(data::Split::Train)) return composition->unigram_entropy();
+  constexpr int64_t kSample = 10000;
   const int64_t n = dataset.size(data::Split::Train);
-  const int64_t stride = std::max<int64_t>(1, n / std::max<int64_t>(1, max_sequences));
-  std::array<int64_t, 256> counts{};
+  const int64_t stride = std::max<int64_t>(1, n / kSample);
+  data::Composition sample;
   for (int64_t i = 0; i < n; i += stride) {
     const auto tokens = dataset.tokens(data::Split::Train, i);
-    for (uint8_t t : tokens) ++counts[t];
+    data::count_tokens(tokens.data(), tokens.size(), sample);
   }
-  int64_t total = 0;
-  for (int64_t id = 0; id < 256; ++id)
-    if (data::is_residue(id)) total += counts[id];
-  double h = 0;
-  for (int64_t id = 0; id < 256; ++id) {
-    if (!data::is_residue(id) || counts[id] == 0) continue;
-    const double p = static_cast<double>(counts[id]) / total;
-    h -= p * std::log(p);
-  }
-  return h;
+  spdlog::info("the manifest of {} records no residue composition (an older ankh wrote it): the unigram entropy is "
+               "estimated from {} sequences; re-run `ankh preprocess` to record it",
+               dataset.dir().string(), core::format_count((n + stride - 1) / stride));
+  return sample.unigram_entropy();
 }
 
 }  // namespace ankh::trainer

@@ -16,6 +16,7 @@
 #include "trainer/parallel/device.h"
 #include "trainer/parallel/grad_sync.h"
 #include "trainer/parallel/make_communicator.h"
+#include "trainer/dataset_check.h"
 #include "trainer/evaluator.h"
 #include "trainer/fault_injection.h"
 #include "trainer/live_probes.h"
@@ -83,6 +84,7 @@ void Trainer::State::setup() {
   faults = FaultInjection::from_environment();
   device = parallel::choose_device(mpi);
   comm = parallel::make_communicator(config.dist, mpi, device);
+  if (rank == 0 && config.data.verify == data::Verify::Full) verify_dataset_whole(config.data.dataset);
   dataset = data::Dataset::open(config.data.dataset);
   autocast = model::autocast_for(config.model, device);
 

@@ -11,6 +11,7 @@ Action setup_embed(CLI::App&);
 Action setup_probe(CLI::App&);
 Action setup_sweep(CLI::App&);
 Action setup_status(CLI::App&);
+Action setup_verify(CLI::App&);
 Action setup_info(CLI::App&);
 Action setup_config(CLI::App&);
 Action setup_batches(CLI::App&);
@@ -25,6 +26,7 @@ const std::vector<Command>& commands() {
       {"embed", "per-protein (and per-residue) encoder embeddings -> HDF5", setup_embed},
       {"probe", "downstream probes of a model or baseline: GO transfer (Fmax), classification", setup_probe},
       {"status", "is a run complete? (exit 0), or not yet (exit 3)", setup_status},
+      {"verify", "read a dataset, checkpoint, run or export whole; report every problem", setup_verify},
       {"sweep", "run a grid of configs and summarise them", setup_sweep},
       {"info", "parameters, FLOPs per token and memory of a config", setup_info},
       {"config", "print the resolved, validated config as YAML", setup_config},
