@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/dir_lock.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/strings.h"
@@ -383,6 +384,10 @@ int run_sweep(const SweepOptions& options) {
   if (slurm && options.ranks_per_node() < 1)
     throw core::UsageError("--gpus-per-node 0 (CPU nodes) needs --ranks-per-node N", "ankh sweep --emit-slurm");
   Context c = plan(options, slurm);
+  // One sweep at a time writes into OUTPUT (docs/architecture.md, "Run ownership"); each run is
+  // owned by its own `ankh train`. Taken after planning, before anything is written there.
+  std::optional<core::DirLock> lock;
+  if (!options.dry_run) lock.emplace(core::DirLock::acquire(c.output, "ankh sweep", "--output"));
   const fs::path ankh = self_executable();
   if (slurm) return emit_slurm(c, ankh);
 
