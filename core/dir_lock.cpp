@@ -145,12 +145,13 @@ DirLock DirLock::acquire(const fs::path& dir, const std::string& command, const 
     spdlog::warn("{}'s lock record names {}: if that job still runs, stop one of the two", dir.string(),
                  lock.stale_->describe());
   write_record(lock.fd_.get(), LockRecord::current(command).to_text(), lock.path_);
+  lock.recorded_ = true;
   return lock;
 }
 
 DirLock::~DirLock() {
   // A clean exit leaves an empty file, so that a record found later means its holder died.
-  if (fd_.valid() && ::ftruncate(fd_.get(), 0) != 0)
+  if (recorded_ && fd_.valid() && ::ftruncate(fd_.get(), 0) != 0)
     spdlog::debug("cannot clear the lock record {}: {}", path_.string(), std::strerror(errno));
 }
 

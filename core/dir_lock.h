@@ -62,6 +62,7 @@ class DirLock {
   std::filesystem::path path_;
   FileDescriptor fd_;
   bool enforced_ = false;
+  bool recorded_ = false;  // the record is ours to clear (never a holder's we failed to displace)
   std::optional<LockRecord> stale_;
 };
 

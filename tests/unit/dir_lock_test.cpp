@@ -43,6 +43,7 @@ TEST(DirLock, SecondHolderFailsNamingTheFirst) {
     EXPECT_NE(text.find("started " + record->started), std::string::npos) << text;
     EXPECT_NE(text.find("another run.dir"), std::string::npos) << text;
   }
+  EXPECT_EQ(read_file(run / kDirLockFile), record->to_text()) << "the failed attempt touched the holder's record";
 }
 
 TEST(DirLock, CleanReleaseLeavesNoRecord) {
