@@ -19,8 +19,12 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
-  // Asks the kernel to start reading [p, p + n) (a part of this mapping) ahead of its use.
-  void prefetch(const uint8_t* p, std::size_t n) const;
+  // How [p, p + n), a part of this mapping, will be read: advice to the kernel (madvise).
+  enum class Access {
+    Random,    // single records at random: fault in only the page touched, no read-around
+    WillNeed,  // a sequential scan comes next: start reading it all now
+  };
+  void advise(const uint8_t* p, std::size_t n, Access access) const;
 
  private:
   const uint8_t* data_ = nullptr;

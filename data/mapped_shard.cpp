@@ -37,7 +37,7 @@ void MappedShard::corrupt(const std::string& what) const {
 }
 
 void MappedShard::prefetch_tokens(int64_t begin, int64_t size) const {
-  map_->prefetch(tokens_ + begin, static_cast<std::size_t>(size));
+  map_->advise(tokens_ + begin, static_cast<std::size_t>(size), MappedFile::Access::WillNeed);
 }
 
 uint64_t MappedShard::offset(int64_t i) const { return load_u64(offsets_ + 8 * i); }
@@ -107,6 +107,10 @@ void MappedShard::check_structure() {
     corrupt("truncated: the data lies beyond the end of the file");
   tokens_ = map_->data() + tokens_at;
   offsets_ = map_->data() + offsets_at;
+  // Training reads sequences of a few hundred bytes at random: without this, every page fault
+  // also reads the ~128 KiB around it (mmap read-around), and a start that samples sequences
+  // pulled gigabytes of a large dataset into memory. Scans ask for their range (prefetch_tokens).
+  if (info.residues > 0) map_->advise(tokens_, static_cast<std::size_t>(info.residues), MappedFile::Access::Random);
 }
 
 void MappedShard::check_offsets() const {
