@@ -1,5 +1,8 @@
 // CheckpointWriter: the save half of checkpoint_dir.h. Files are written by one background
 // thread in the order they were queued; the caller only pays for copying tensors to CPU.
+// A save that fails (a full disk, any write error) removes its step-N.tmp/ at once, so that the
+// rest of the run still has room while the error travels to the next step boundary, and reports
+// how much space the checkpoint needs beside what the file system has.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -81,6 +84,7 @@ struct CheckpointWriter::State {
   std::unique_ptr<RunLock> lock;
   std::set<std::string> queued;  // file names, to refuse duplicates
   bool committed = false;
+  uint64_t expected_bytes = 0;   // what the queued files will take (headers estimated)
 
   // Shared with the worker thread, under `mu`.
   std::mutex mu;
@@ -101,9 +105,48 @@ struct CheckpointWriter::State {
       stats.bytes += d.bytes;
       stats.write_s += sw.seconds();
     } catch (...) {
+      const std::exception_ptr failure = failed_save(std::current_exception());
       std::lock_guard<std::mutex> g(mu);
-      if (!error) error = std::current_exception();
+      if (error) return;
+      error = failure;  // the later files are skipped
     }
+  }
+
+  // The error a failed save reports: what failed and where (the file), and how much space the
+  // checkpoint needs beside what the file system has once this save's files are gone.
+  std::exception_ptr failed_save(std::exception_ptr cause) const {
+    std::string what, where = temp_dir.string(), hint;
+    try {
+      std::rethrow_exception(cause);
+    } catch (const core::Error& e) {
+      what = e.what_text();
+      if (!e.where().empty()) where = e.where();
+      hint = e.hint();
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    // Whatever this save has written goes now, not when the error reaches the caller: the disk
+    // may be full, and the run's logs and metrics need room until then.
+    std::error_code ec;
+    fs::remove_all(temp_dir, ec);
+    const fs::space_info space = fs::space(temp_dir.parent_path(), ec);
+    const uint64_t needed = expected_bytes;
+    std::string sizes = "the checkpoint needs about " + core::format_bytes(static_cast<double>(needed));
+    if (!ec) {
+      sizes += " and the file system of " + temp_dir.parent_path().string() + " has " +
+               core::format_bytes(static_cast<double>(space.available)) + " free";
+      if (space.available < needed) {
+        hint = "free at least " + core::format_bytes(static_cast<double>(needed - space.available)) +
+               " there, or move run.dir to a larger disk; then run the same command again: it resumes from the newest "
+               "committed checkpoint, which this failed save left intact (" + temp_dir.filename().string() +
+               " was removed)";
+      }
+    }
+    if (hint.empty())
+      hint = "the earlier checkpoints are intact and " + temp_dir.filename().string() +
+             " was removed; fix the cause and run the same command again to resume from the newest committed one";
+    return std::make_exception_ptr(CheckpointError(
+        "saving checkpoint " + final_dir.filename().string() + " failed: " + what + "; " + sizes, where, hint));
   }
 
   void worker_loop() {
@@ -218,6 +261,9 @@ void CheckpointWriter::write_tensors(const std::string& file, const NamedTensors
   check_file_name(file, s.queued, s.temp_dir, s.committed);
   s.queued.insert(file);
   fs::path path = s.temp_dir / file;
+  s.expected_bytes += 8 + 128;  // length and header (about 100 bytes of JSON per tensor)
+  for (const auto& [name, t] : tensors)
+    s.expected_bytes += 128 + static_cast<uint64_t>(t.numel()) * static_cast<uint64_t>(t.element_size());
   if (!s.options.background) {
     enqueue(file, [path, &tensors, metadata] { return write_safetensors(path, tensors, metadata); });
     return;
@@ -235,6 +281,7 @@ void CheckpointWriter::write_text(const std::string& file, std::string text) {
   State& s = *state_;
   check_file_name(file, s.queued, s.temp_dir, s.committed);
   s.queued.insert(file);
+  s.expected_bytes += text.size();
   enqueue(file, [path = s.temp_dir / file, text = std::move(text)] {
     core::write_file_atomic(path, text);
     return FileDigest{text.size(), xxh64(text)};
@@ -264,8 +311,12 @@ fs::path CheckpointWriter::commit() {
     std::lock_guard<std::mutex> g(s.mu);
     marker.files = s.digests;
   }
-  core::fsync_path(s.temp_dir);  // every file's directory entry is durable before the marker
-  core::write_file_atomic(s.temp_dir / kCommitMarker, marker.to_json());
+  try {
+    core::fsync_path(s.temp_dir);  // every file's directory entry is durable before the marker
+    core::write_file_atomic(s.temp_dir / kCommitMarker, marker.to_json());
+  } catch (const core::Error&) {
+    std::rethrow_exception(s.failed_save(std::current_exception()));  // a full disk, even for the marker
+  }
   if (fs::exists(s.final_dir)) {
     // Renamed away first: a crash in between leaves the older checkpoints and this .tmp, never a
     // mixture. The next save removes the leftovers.

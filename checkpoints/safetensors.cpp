@@ -56,7 +56,7 @@ void write_all(int fd, const void* data, uint64_t size, const fs::path& path) {
     if (n <= 0) {
       const int err = n < 0 ? errno : EIO;
       throw IoError(std::string("write failed: ") + std::strerror(err), path.string(),
-                    err == ENOSPC ? "the disk is full: free space or choose another run.dir" : "");
+                    err == ENOSPC ? "the disk is full: free space there, or write to another disk" : "");
     }
     p += n;
     size -= static_cast<uint64_t>(n);

@@ -6,6 +6,15 @@
 
 namespace ankh::data::h5 {
 
+namespace {
+// A failed H5Fclose (a full disk: the flush at close fails) leaves the file half-closed in HDF5
+// 1.10, and the library's atexit clean-up then closes it again and crashes (SIGSEGV in
+// H5F__close_cb) after ankh has reported the error. Every file ankh writes is closed explicitly
+// and checked, so that clean-up has nothing to do for us: it is not installed. Must run before
+// any other HDF5 call, hence at static initialisation (tests/train/out_of_space.sh).
+const bool kNoAtexitCleanup = [] { return H5dont_atexit() >= 0; }();
+}  // namespace
+
 std::recursive_mutex& lock() {
   static std::recursive_mutex m;
   return m;
