@@ -138,7 +138,7 @@ nlohmann::json CheckpointReader::read_json(const std::string& file) const {
   const std::string text = read_verified(file);
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
     throw CheckpointError(std::string("not valid JSON: ") + e.what(), path_of(file).string());
   }
 }

@@ -25,7 +25,7 @@ CommitMarker CommitMarker::parse(const std::string& text, const std::string& whe
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
     throw core::CheckpointError(std::string("commit marker is not valid JSON: ") + e.what(), where, hint);
   }
   if (!j.is_object() || j.value("format", "") != kFormatName)

@@ -139,7 +139,7 @@ HfModel read_hf_directory(const fs::path& dir) {
   HfModel model;
   try {
     model.config = nlohmann::json::parse(core::read_file(config_path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
     throw CheckpointError(std::string("not valid JSON: ") + e.what(), config_path.string());
   }
 
@@ -151,7 +151,7 @@ HfModel read_hf_directory(const fs::path& dir) {
     nlohmann::json index;
     try {
       index = nlohmann::json::parse(core::read_file(index_path));
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
       throw CheckpointError(std::string("not valid JSON: ") + e.what(), index_path.string());
     }
     if (!index.contains("weight_map") || !index["weight_map"].is_object())

@@ -210,7 +210,7 @@ void parse_header(const std::string& text, uint64_t data_size, const std::string
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
     throw CheckpointError(std::string("header is not valid JSON: ") + e.what(), where, not_safetensors);
   }
   if (!header.is_object()) throw CheckpointError("header is not a JSON object", where, not_safetensors);

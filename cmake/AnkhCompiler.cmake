@@ -11,7 +11,8 @@ endif()
 
 # Warnings apply to our code only; third-party headers come in as SYSTEM through imported targets.
 add_library(ankh_warnings INTERFACE)
-target_compile_options(ankh_warnings INTERFACE -Wall -Wextra -Wpedantic -Wshadow=local
+# (-Wshadow=local is GCC's; the clang fuzz build goes without it.)
+target_compile_options(ankh_warnings INTERFACE -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local>
                        -Wno-unused-parameter -Winvalid-pch)
 if(ANKH_WERROR)
   target_compile_options(ankh_warnings INTERFACE -Werror)
@@ -27,6 +28,20 @@ if(ANKH_SANITIZE)
   string(REPLACE ";" "," _ankh_sanitize_flag "${_ankh_sanitizers}")
   add_compile_options(-fsanitize=${_ankh_sanitize_flag} -fno-omit-frame-pointer)
   add_link_options(-fsanitize=${_ankh_sanitize_flag})
+endif()
+
+# The fuzz build (scripts/fuzz.sh): coverage feedback for libFuzzer in every library, so that the
+# fuzzer sees which branches of a parser an input reached; the fuzz targets link -fsanitize=fuzzer
+# (tests/fuzz/CMakeLists.txt). Only clang has libFuzzer.
+if(ANKH_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "ANKH_FUZZ needs clang (libFuzzer): configure with CMAKE_CXX_COMPILER=clang++, or use scripts/fuzz.sh")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+  # Undefined behaviour stops the run like a crash, so that the fuzzer keeps the input.
+  if(ANKH_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
 endif()
 
 # One precompiled header with LibTorch and the heavy third-party headers, built once and reused

@@ -15,6 +15,11 @@ void to_json(nlohmann::json& j, const LoaderState& s) {
 
 void from_json(const nlohmann::json& j, LoaderState& s) {
   try {
+    // Integers only: get<int64_t>() of a float out of range (1e300) would be undefined behaviour.
+    for (const char* key : {"epoch", "next_sample", "sequences"})
+      if (j.contains(key) && !j.at(key).is_number_integer())
+        throw core::InputError(std::string("malformed loader state: '") + key + "' is not an integer: " + j.at(key).dump(),
+                               "", "expected {\"epoch\": N, \"next_sample\": N, \"sequences\": N}");
     s.epoch = j.at("epoch").get<int64_t>();
     s.next_sample = j.at("next_sample").get<int64_t>();
     s.sequences = j.contains("sequences") ? j.at("sequences").get<int64_t>() : 0;

@@ -14,6 +14,7 @@ packages=(
   ncbi-blast+ metastudent-data seqtk        # real proteins for benchmarks and the demo
   slurmctld slurmd slurm-client munge       # a one-node Slurm for the launcher tests (tests/slurm/)
   shellcheck
+  clang                                     # libFuzzer and its sanitizers: the fuzz targets (scripts/fuzz.sh)
 )
 
 missing=()

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <chrono>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -42,22 +43,39 @@ nlohmann::json to_json(const TrainProgress& p, const RunConfig& config) {
   };
 }
 
+namespace {
+// A count of state.json: a JSON integer, not negative, that fits T. (get<int64_t>() would convert a
+// float too, and converting one out of range, 1e300 say, is undefined behaviour.)
+template <class T>
+T count_field(const nlohmann::json& s, const char* key, const std::string& where) {
+  const nlohmann::json& v = s.at(key);
+  const bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max())
+                                           : v.is_number_integer() && v.get<int64_t>() >= 0 &&
+                                                 v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<T>::max());
+  if (!fits)
+    throw core::CheckpointError(std::string("malformed state.json: '") + key + "' is not a count (an integer from 0 to " +
+                                    std::to_string(std::numeric_limits<T>::max()) + "): " + v.dump(),
+                                where, "the checkpoint is damaged or was not written by ankh: resume from another one");
+  return static_cast<T>(v.get<int64_t>());
+}
+}  // namespace
+
 TrainProgress progress_from_json(const nlohmann::json& s, const std::string& where) {
   try {
-    const int version = s.at("format_version").get<int>();
+    const int version = count_field<int>(s, "format_version", where);
     if (version > kStateFormatVersion)
       throw core::CheckpointError("state.json format version " + std::to_string(version) + " is newer than this ankh's " +
                                       std::to_string(kStateFormatVersion),
                                   where, "resume with the ankh release that wrote it");
     TrainProgress p;
-    p.step = s.at("step").get<int64_t>();
-    p.tokens_seen = s.at("tokens_seen").get<int64_t>();
-    p.skipped_steps = s.at("skipped_steps").get<int64_t>();
-    p.consecutive_skipped = s.at("consecutive_skipped").get<int64_t>();
+    p.step = count_field<int64_t>(s, "step", where);
+    p.tokens_seen = count_field<int64_t>(s, "tokens_seen", where);
+    p.skipped_steps = count_field<int64_t>(s, "skipped_steps", where);
+    p.consecutive_skipped = count_field<int64_t>(s, "consecutive_skipped", where);
     p.train_seconds = s.at("train_seconds").get<double>();
     data::from_json(s.at("loader"), p.loader);
     p.best_valid_loss = s.at("best_valid_loss").get<double>();
-    p.world_size = s.at("world_size").get<int>();
+    p.world_size = count_field<int>(s, "world_size", where);
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw core::CheckpointError(std::string("malformed state.json: ") + e.what(), where);

@@ -163,7 +163,7 @@ void check_hf_vocabulary(const fs::path& dir) {
   nlohmann::json tok;
   try {
     tok = nlohmann::json::parse(core::read_file(file));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
     throw core::CheckpointError(std::string("not valid JSON: ") + e.what(), file.string());
   }
   // token -> id as the tokenizer has it: WordLevel/BPE keep {token: id}, Unigram [[token, score], ...].

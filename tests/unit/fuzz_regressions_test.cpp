@@ -1,0 +1,99 @@
+// The crash inputs the fuzz targets found (tests/fuzz, docs/development.md#fuzzing), each kept as
+// the smallest file that showed it: every one must now end in a core::Error that names the file,
+// not in an exception that `main` can only call an internal error, nor in undefined behaviour.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "checkpoints/commit_marker.h"
+#include "checkpoints/safetensors.h"
+#include "core/error.h"
+#include "trainer/checkpointing.h"
+#include "trainer/weights/model_io.h"
+#include "tests/support/test_support.h"
+
+namespace ankh {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+using testing::error_of;
+using testing::write_text;
+
+// A safetensors file with this header text and no data.
+std::string safetensors_with_header(const std::string& header) {
+  std::string out(8, '\0');
+  const uint64_t n = header.size();
+  std::memcpy(out.data(), &n, 8);
+  return out + header;
+}
+
+// A Hugging Face directory with this config.json, an empty model.safetensors and, unless empty,
+// this tokenizer.json.
+fs::path hf_dir(const ScratchDir& scratch, const std::string& config, const std::string& tokenizer = "") {
+  const fs::path dir = scratch / "hf";
+  write_text(dir / "config.json", config);
+  write_text(dir / "model.safetensors", safetensors_with_header("{}      "));
+  if (!tokenizer.empty()) write_text(dir / "tokenizer.json", tokenizer);
+  return dir;
+}
+
+// fuzz_hf_import: a number past a double is not a json::parse_error but a json::out_of_range
+// (406), which the catch of config.json's parse let through.
+TEST(FuzzRegressions, ConfigJsonNumberPastDouble) {
+  ScratchDir scratch;
+  const fs::path dir = hf_dir(scratch, R"({"model_type": "t5", "layer_norm_epsilon": 1e606})");
+  const std::string e = error_of<core::CheckpointError>([&] { weights::load_weights(dir); });
+  EXPECT_NE(e.find("not valid JSON"), std::string::npos) << e;
+  EXPECT_NE(e.find("config.json"), std::string::npos) << e;
+}
+
+// The same number in the other JSON files ankh reads: tokenizer.json, a safetensors header, a
+// commit marker (state.json goes through the same catch in CheckpointReader::read_json).
+TEST(FuzzRegressions, OtherJsonFilesNumberPastDouble) {
+  ScratchDir scratch;
+  const fs::path dir = hf_dir(scratch, R"({"model_type": "t5"})", R"({"model": {"vocab": {"A": 1e606}}})");
+  EXPECT_NE(error_of<core::CheckpointError>([&] { weights::check_hf_vocabulary(dir); }).find("tokenizer.json"),
+            std::string::npos);
+
+  write_text(scratch / "x.safetensors", safetensors_with_header(R"({"a": 1e606})"));
+  EXPECT_NE(error_of<core::CheckpointError>([&] { checkpoints::SafetensorsReader reader(scratch / "x.safetensors"); })
+                .find("not valid JSON"),
+            std::string::npos);
+
+  EXPECT_NE(error_of<core::CheckpointError>([&] { checkpoints::CommitMarker::parse("[1e606]", "COMMITTED"); })
+                .find("COMMITTED"),
+            std::string::npos);
+}
+
+nlohmann::json valid_state() {
+  return nlohmann::json::parse(R"({"format_version": 1, "step": 40, "tokens_seen": 156352, "skipped_steps": 0,
+      "consecutive_skipped": 0, "train_seconds": 31.7, "best_valid_loss": -1.0, "world_size": 2,
+      "loader": {"epoch": 0, "next_sample": 1280, "sequences": 19587}})");
+}
+
+// fuzz_state_json: a float where state.json has a count (world_size 1.5e125) was converted to int,
+// which is undefined behaviour (UBSan: "outside the range of representable values of type 'int'").
+TEST(FuzzRegressions, StateJsonFloatCount) {
+  ASSERT_NO_THROW(trainer::progress_from_json(valid_state(), "state.json"));
+  for (const char* key : {"world_size", "step", "format_version"}) {
+    nlohmann::json s = valid_state();
+    s[key] = 1.55556e+125;
+    const std::string e = error_of<core::CheckpointError>([&] { trainer::progress_from_json(s, "state.json"); });
+    EXPECT_NE(e.find(key), std::string::npos) << e;
+    EXPECT_NE(e.find("state.json"), std::string::npos) << e;
+  }
+  nlohmann::json s = valid_state();
+  s["world_size"] = -2;
+  EXPECT_NE(error_of<core::CheckpointError>([&] { trainer::progress_from_json(s, "state.json"); }).find("world_size"),
+            std::string::npos);
+  s = valid_state();
+  s["loader"]["epoch"] = 1e300;  // the loader state inside it: the same conversion
+  EXPECT_NE(error_of<core::InputError>([&] { trainer::progress_from_json(s, "state.json"); }).find("epoch"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ankh
