@@ -92,6 +92,11 @@ torch::Tensor mean_embeddings(model::T5Model& model, int64_t d_model, const std:
   weights::EmbedBatchOptions batch;
   batch.batch_tokens = o.batch_tokens;
   batch.progress = o.progress;
+  batch.memory_limit = o.memory_limit;
+  batch.describe = [&](int64_t i) { return "protein '" + proteins[static_cast<std::size_t>(i)].id + "'"; };
+  batch.length_hint = [](int64_t fitting) {
+    return "the task setting max_length=" + std::to_string(fitting) + " fits (longer proteins are left out of the probe)";
+  };
   weights::embed_sequences(model, tokens_of(proteins), batch,
                            [&](int64_t index, const torch::Tensor& mean, const torch::Tensor&) { values[index].copy_(mean); });
   return values;

@@ -33,6 +33,7 @@ struct FeatureOptions {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat32;  // model compute dtype (features are float32)
   int64_t batch_tokens = 16384;
+  double memory_limit = 0;  // bytes for weights and a batch; 0: detected (weights::EmbedBatchOptions)
   bool progress = false;
 };
 

@@ -13,6 +13,7 @@
 #include "core/timer.h"
 #include "data/input_stream.h"
 #include "data/vocab.h"
+#include "trainer/model/inference_memory.h"
 #include "trainer/weights/embeddings_file.h"
 #include "trainer/weights/model_io.h"
 
@@ -20,7 +21,8 @@ namespace ankh::weights {
 
 namespace fs = std::filesystem;
 
-std::vector<std::vector<int64_t>> plan_batches(const std::vector<int64_t>& lengths, int64_t batch_tokens) {
+std::vector<std::vector<int64_t>> plan_batches(const std::vector<int64_t>& lengths, int64_t batch_tokens,
+                                               const BatchFits& fits) {
   std::vector<int64_t> order(lengths.size());
   std::iota(order.begin(), order.end(), int64_t{0});
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
@@ -30,7 +32,10 @@ std::vector<std::vector<int64_t>> plan_batches(const std::vector<int64_t>& lengt
   int64_t longest = 0;  // of the open batch, with </s>: the first one, since lengths decrease
   for (const int64_t i : order) {
     const int64_t tokens = lengths[static_cast<std::size_t>(i)] + 1;
-    if (batches.empty() || static_cast<int64_t>(batches.back().size() + 1) * longest > batch_tokens) {
+    const auto grown = static_cast<int64_t>(batches.empty() ? 0 : batches.back().size() + 1);
+    // Memory grows with the batch at the open batch's (longest) length: a batch over the bound
+    // becomes several smaller ones of the same proteins.
+    if (batches.empty() || grown * longest > batch_tokens || (fits && !fits(grown, longest))) {
       batches.emplace_back();
       longest = tokens;
     }
@@ -39,8 +44,80 @@ std::vector<std::vector<int64_t>> plan_batches(const std::vector<int64_t>& lengt
   return batches;
 }
 
-void embed_sequences(model::T5Model& model, const std::vector<std::vector<uint8_t>>& sequences,
-                     const EmbedBatchOptions& options, const EmbeddingSink& sink) {
+int64_t longest_fitting(const BatchFits& fits, int64_t upper_bound) {
+  if (!fits(1, 2)) return 0;
+  int64_t good = 1, bad = upper_bound + 1;  // fits(1, good + 1) holds; bad residues do not fit (or exceed the bound)
+  while (bad - good > 1) {
+    const int64_t mid = good + (bad - good) / 2;
+    (fits(1, mid + 1) ? good : bad) = mid;
+  }
+  return good;
+}
+
+namespace {
+
+// The memory a batch may use, and the error for a protein that does not fit even alone.
+struct MemoryBound {
+  model::ModelConfig config;
+  torch::ScalarType dtype = torch::kFloat32;
+  double budget = 0;
+  std::string limited_by;
+
+  double estimate(int64_t batch, int64_t tokens) const {
+    return model::estimate_encoder_inference(config, batch, tokens, dtype).total();
+  }
+  bool fits(int64_t batch, int64_t tokens) const { return estimate(batch, tokens) <= budget; }
+
+  [[noreturn]] void refuse(int64_t index, const std::vector<int64_t>& lengths, const EmbedBatchOptions& o) const {
+    const int64_t length = lengths[static_cast<std::size_t>(index)];
+    const auto need = model::estimate_encoder_inference(config, 1, length + 1, dtype);
+    // The suggested length leaves a tenth of the memory spare: what is available moves a little
+    // from run to run (other processes, the address space of threads), and a hint at the very
+    // edge would fail the next run by a hair.
+    const int64_t fitting =
+        longest_fitting([this](int64_t b, int64_t t) { return estimate(b, t) <= 0.9 * budget; }, length);
+    const auto longer = std::count_if(lengths.begin(), lengths.end(), [&](int64_t l) { return l > fitting; });
+    const std::string where = o.describe ? o.describe(index) : "protein " + std::to_string(index + 1);
+    std::string hint;
+    if (fitting == 0) {
+      hint = "the weights alone (" + core::format_bytes(need.weights) + ") leave no room in " + core::format_bytes(budget) +
+             ": give more memory (" + o.memory_limit_option + "), or use a smaller --dtype";
+    } else {
+      hint = (o.length_hint ? o.length_hint(fitting)
+                            : "proteins of at most " + core::format_count(fitting) + " residues fit") +
+             " (" + core::format_count(static_cast<int64_t>(longer)) + " of " + core::format_count(static_cast<int64_t>(lengths.size())) +
+             " proteins are longer); or give it more memory (" + o.memory_limit_option +
+             " when the detected limit is wrong), or use --dtype bf16 or a GPU";
+    }
+    throw core::Error("protein of " + core::format_count(length) + " residues needs an estimated " +
+                          core::format_bytes(need.total()) + " (weights " + core::format_bytes(need.weights) +
+                          " + encoder forward " + core::format_bytes(need.activations) + "), more than the " +
+                          core::format_bytes(budget) + " available (" + limited_by + ")",
+                      where, hint);
+  }
+};
+
+MemoryBound memory_bound(model::T5Model& model, const EmbedBatchOptions& o) {
+  MemoryBound m;
+  m.config = model->config();
+  const torch::Tensor& weight = model->shared->weight;
+  m.dtype = weight.scalar_type();
+  if (o.memory_limit > 0) {
+    m.budget = o.memory_limit;
+    m.limited_by = o.memory_limit_option + " " + core::format_bytes(o.memory_limit);
+  } else {
+    // The weights are loaded already: what the device can still give comes on top of them.
+    const model::MemoryHeadroom headroom = model::memory_headroom(weight.device());
+    m.budget = headroom.bytes + model::estimate_encoder_inference(m.config, 1, 1, m.dtype).weights;
+    m.limited_by = headroom.limited_by;
+  }
+  return m;
+}
+
+}  // namespace
+
+int64_t embed_sequences(model::T5Model& model, const std::vector<std::vector<uint8_t>>& sequences,
+                        const EmbedBatchOptions& options, const EmbeddingSink& sink) {
   std::vector<int64_t> lengths;
   for (const auto& s : sequences) {
     if (s.empty()) throw core::Error("an empty sequence has no mean embedding", "embed_sequences");
@@ -52,7 +129,17 @@ void embed_sequences(model::T5Model& model, const std::vector<std::vector<uint8_
   std::unique_ptr<core::Progress> progress;
   if (options.progress) progress = std::make_unique<core::Progress>("embed", static_cast<int64_t>(sequences.size()), "proteins");
 
-  for (const auto& batch : plan_batches(lengths, options.batch_tokens)) {
+  // Planned and checked before the first batch: a protein too long for the memory ends the run
+  // at once, naming it, instead of in the allocator or the OOM killer hours in.
+  const MemoryBound bound = memory_bound(model, options);
+  const auto batches = plan_batches(lengths, options.batch_tokens, [&](int64_t b, int64_t t) { return bound.fits(b, t); });
+  if (!batches.empty() && !bound.fits(1, lengths[static_cast<std::size_t>(batches.front().front())] + 1))
+    bound.refuse(batches.front().front(), lengths, options);
+  if (const auto unbounded = plan_batches(lengths, options.batch_tokens).size(); unbounded < batches.size())
+    spdlog::info("embed: {} batches instead of {} to stay within {} ({})", batches.size(), unbounded,
+                 core::format_bytes(bound.budget), bound.limited_by);
+
+  for (const auto& batch : batches) {
     const auto b = static_cast<int64_t>(batch.size());
     const int64_t t = lengths[static_cast<std::size_t>(batch.front())] + 1;  // the longest comes first
     torch::Tensor ids = torch::zeros({b, t}, torch::kLong);  // <pad> = 0
@@ -85,6 +172,7 @@ void embed_sequences(model::T5Model& model, const std::vector<std::vector<uint8_
     if (progress) progress->advance(b);
   }
   if (progress) progress->finish();
+  return static_cast<int64_t>(batches.size());
 }
 
 namespace {
@@ -93,6 +181,7 @@ struct Proteins {
   std::vector<std::string> ids;
   std::vector<std::vector<uint8_t>> tokens;
   std::vector<int64_t> fasta_lengths;
+  std::vector<int64_t> lines;  // of each header, for errors that name a protein
   int64_t truncated = 0, skipped = 0, duplicates = 0;
   std::vector<std::string> truncated_examples;
 };
@@ -113,6 +202,7 @@ Proteins read_proteins(const fs::path& fasta, data::InvalidPolicy policy, int64_
     if (!seen.insert(p.ids.back()).second) ++p.duplicates;
     p.tokens.emplace_back(record.tokens, record.tokens + keep);
     p.fasta_lengths.push_back(static_cast<int64_t>(record.length));
+    p.lines.push_back(record.line);
   }
   const auto& c = reader.counts();
   p.skipped = c.empty_records + c.skipped_invalid;
@@ -189,12 +279,23 @@ EmbedResult embed_fasta(const EmbedOptions& o) {
                             {"vocabulary", data::kVocabularyName}};
   layout.integer_attributes = {{"step", encoder.step}, {"max_length", o.max_length}, {"truncated", proteins.truncated}};
 
+  EmbedBatchOptions batch = o.batch;
+  batch.describe = [&](int64_t i) {
+    const auto k = static_cast<std::size_t>(i);
+    return o.fasta.string() + ":" + std::to_string(proteins.lines[k]) + " (protein '" + proteins.ids[k] + "', number " +
+           core::format_count(i + 1) + " of " + core::format_count(static_cast<int64_t>(proteins.ids.size())) + ")";
+  };
+  batch.length_hint = [](int64_t fitting) {
+    return "--max-length " + std::to_string(fitting) + " fits: longer proteins are then embedded from their first " +
+           std::to_string(fitting) + " residues (counted and warned about)";
+  };
+
   core::Stopwatch watch;
   if (o.output.has_parent_path()) fs::create_directories(o.output.parent_path());
   core::AtomicFile out(o.output);  // removed unless committed: no half-written file under the output's name
   {
     EmbeddingsWriter writer(out.temp_path(), layout, o.output.string());
-    embed_sequences(model, proteins.tokens, o.batch,
+    embed_sequences(model, proteins.tokens, batch,
                     [&](int64_t index, const torch::Tensor& mean, const torch::Tensor& rows) { writer.write(index, mean, rows); });
     writer.close();
   }

@@ -8,6 +8,7 @@
 #include "core/strings.h"
 #include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
+#include "trainer/model/inference_memory.h"
 #include "trainer/parallel/device.h"
 #include "trainer/weights/embedder.h"
 
@@ -15,7 +16,7 @@ namespace ankh::cli {
 
 Action setup_embed(CLI::App& sub) {
   struct Options {
-    std::string source, fasta, output;
+    std::string source, fasta, output, memory_limit;
     model::Precision dtype = model::Precision::Fp32;
     parallel::DeviceKind device = parallel::DeviceKind::Auto;
     data::InvalidPolicy on_invalid = data::InvalidPolicy::Error;
@@ -39,6 +40,10 @@ Action setup_embed(CLI::App& sub) {
                  "(counted and warned about; /fasta_lengths keeps the full length)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  sub.add_option("--memory-limit", o->memory_limit,
+                 "memory for the weights and one batch, e.g. 8G (default: what the machine can still give: the tightest "
+                 "of MemAvailable, the cgroup's limit, ulimit -v; on a GPU its free memory). Larger batches are split; "
+                 "a protein that does not fit alone is an error naming it and the --max-length that fits");
   add_choice(sub, "--dtype", o->dtype, model::precisions(), "compute dtype (bf16: weights cast; the output stays float32)");
   add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: cuda when available");
   add_choice(sub, "--on-invalid", o->on_invalid, data::invalid_policies(),
@@ -57,6 +62,7 @@ Action setup_embed(CLI::App& sub) {
     options.batch.batch_tokens = o->batch_tokens;
     options.batch.progress = !o->no_progress;
     options.max_length = o->max_length;
+    if (!o->memory_limit.empty()) options.batch.memory_limit = model::parse_memory_size(o->memory_limit, "--memory-limit");
     options.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
     options.device = parallel::choose_device(o->device, 0, "--device");
     options.on_invalid = o->on_invalid;

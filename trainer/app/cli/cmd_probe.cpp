@@ -9,6 +9,7 @@
 #include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
 #include "trainer/parallel/device.h"
+#include "trainer/model/inference_memory.h"
 #include "trainer/model/precision.h"
 #include "trainer/probe/probe_run.h"
 
@@ -41,7 +42,7 @@ fs::path default_output(const probe::ProbeSource& source, const std::string& tas
 
 Action setup_probe(CLI::App& sub) {
   struct Options {
-    std::string source, task, output;
+    std::string source, task, output, memory_limit;
     std::vector<std::string> overrides;
     model::Precision dtype = model::Precision::Fp32;
     parallel::DeviceKind device = parallel::DeviceKind::Auto;
@@ -62,6 +63,9 @@ Action setup_probe(CLI::App& sub) {
   sub.add_option("--batch-tokens", o->batch_tokens, "padded tokens per embedding batch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  sub.add_option("--memory-limit", o->memory_limit,
+                 "memory for the weights and one embedding batch, e.g. 8G (default: what the machine can still give; "
+                 "as for ankh embed)");
   sub.add_option("--threads", o->threads, "CPU threads for the model and BLAST (0: LibTorch's default)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -75,6 +79,8 @@ Action setup_probe(CLI::App& sub) {
     options.features.device = parallel::choose_device(o->device, 0, "--device");
     options.features.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
     options.features.batch_tokens = o->batch_tokens;
+    if (!o->memory_limit.empty())
+      options.features.memory_limit = model::parse_memory_size(o->memory_limit, "--memory-limit");
     options.features.progress = !o->no_progress;
     if (o->threads > 0) torch::set_num_threads(o->threads);
     options.threads = torch::get_num_threads();
