@@ -14,6 +14,11 @@
 #   4. Exit 0 but not complete: `scontrol requeue` (the array task, in a job array); the requeued
 #      job runs this again and resumes. Non-zero: the job fails and is not requeued, so a broken
 #      config cannot loop.
+#   The run directory belongs to one job at a time (RUN/ankh.lock): this script requeues only after
+#   its own run has exited, so the requeued job finds the lock free. If another job still holds
+#   it (a double submission, ranks left running on a failed node), `ankh train` fails at once,
+#   naming that job's host, PID and start time, and this job is not requeued: waiting would not
+#   make two trainers safe, and the holder may never go away by itself.
 # Environment: ANKH_BIN (see launch/find-ankh.sh), ANKH_MPIRUN_ARGS, ANKH_STOP_TIMEOUT.
 set -euo pipefail
 
@@ -70,5 +75,5 @@ if ((status == 0)); then
   scontrol requeue "$job" || { echo "$me: requeue refused; submit the job again to resume" >&2; exit 1; }
   exit 0
 fi
-echo "$me: the run failed (exit status $status): $state; see its logs/rank-N.log" >&2
+echo "$me: the run failed (exit status $status): $state; see the error above and the run's logs/rank-N.log" >&2
 exit "$status"
