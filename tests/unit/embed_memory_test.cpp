@@ -207,7 +207,7 @@ TEST(EmbedMemory, AProteinThatDoesNotFitAloneIsRefusedBeforeAnyBatch) {
   EXPECT_NE(e.find("proteins.fasta:11 (protein 'P1')"), std::string::npos) << e;
   EXPECT_NE(e.find("protein of 400 residues needs an estimated"), std::string::npos) << e;
   EXPECT_NE(e.find("available (--memory-limit"), std::string::npos) << e;
-  EXPECT_NE(e.find("1 of 3 proteins are longer"), std::string::npos) << e;
+  EXPECT_NE(e.find("; 1 of 3 proteins are longer."), std::string::npos) << e;
   const auto at = e.find("--max-length ");
   ASSERT_NE(at, std::string::npos) << e;
   const int64_t hinted = std::stoll(e.substr(at + 13));

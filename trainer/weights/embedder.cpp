@@ -85,8 +85,8 @@ struct MemoryBound {
     } else {
       hint = (o.length_hint ? o.length_hint(fitting)
                             : "proteins of at most " + core::format_count(fitting) + " residues fit") +
-             " (" + core::format_count(static_cast<int64_t>(longer)) + " of " + core::format_count(static_cast<int64_t>(lengths.size())) +
-             " proteins are longer); or give it more memory (" + o.memory_limit_option +
+             "; " + core::format_count(static_cast<int64_t>(longer)) + " of " + core::format_count(static_cast<int64_t>(lengths.size())) +
+             " proteins are longer. Or allow more memory (" + o.memory_limit_option +
              " when the detected limit is wrong), or use --dtype bf16 or a GPU";
     }
     throw core::Error("protein of " + core::format_count(length) + " residues needs an estimated " +
