@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -31,6 +33,9 @@ class FileDescriptor {
     fd_ = -1;
     return fd;
   }
+  // Reads exactly `size` bytes at `offset` (pread, so threads may share the descriptor); IoError
+  // naming `path` on a read error or an end of file before `size` bytes.
+  void read_at(void* dst, std::size_t size, uint64_t offset, const std::filesystem::path& path) const;
   // Closes now; IoError naming `path` when close(2) fails. A second call does nothing.
   void close(const std::filesystem::path& path);
 

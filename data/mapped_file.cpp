@@ -26,12 +26,11 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
   }
 }
 
-void MappedFile::advise(const uint8_t* p, std::size_t n, Access access) const {
+void MappedFile::advise_random(const uint8_t* p, std::size_t n) const {
   // madvise wants a page-aligned start; advice only, so its result is ignored.
   const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
   const auto begin = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
-  ::madvise(reinterpret_cast<void*>(begin), n + (reinterpret_cast<std::uintptr_t>(p) - begin),
-            access == Access::Random ? MADV_RANDOM : MADV_WILLNEED);
+  ::madvise(reinterpret_cast<void*>(begin), n + (reinterpret_cast<std::uintptr_t>(p) - begin), MADV_RANDOM);
 }
 
 MappedFile::~MappedFile() {

@@ -19,12 +19,9 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   std::size_t size() const { return size_; }
-  // How [p, p + n), a part of this mapping, will be read: advice to the kernel (madvise).
-  enum class Access {
-    Random,    // single records at random: fault in only the page touched, no read-around
-    WillNeed,  // a sequential scan comes next: start reading it all now
-  };
-  void advise(const uint8_t* p, std::size_t n, Access access) const;
+  // Advises the kernel that [p, p + n), a part of this mapping, is read as single records at
+  // random: a page fault then reads only its page, without the ~128 KiB read-around.
+  void advise_random(const uint8_t* p, std::size_t n) const;
 
  private:
   const uint8_t* data_ = nullptr;

@@ -36,10 +36,6 @@ void MappedShard::corrupt(const std::string& what) const {
                              path_.parent_path().string() + "` lists every problem; re-run `ankh preprocess` to rebuild it");
 }
 
-void MappedShard::prefetch_tokens(int64_t begin, int64_t size) const {
-  map_->advise(tokens_ + begin, static_cast<std::size_t>(size), MappedFile::Access::WillNeed);
-}
-
 uint64_t MappedShard::offset(int64_t i) const { return load_u64(offsets_ + 8 * i); }
 
 void MappedShard::check_structure() {
@@ -106,11 +102,12 @@ void MappedShard::check_structure() {
       8 * static_cast<uint64_t>(info.sequences + 1) > file_size - offsets_at)
     corrupt("truncated: the data lies beyond the end of the file");
   tokens_ = map_->data() + tokens_at;
+  tokens_at_ = tokens_at;
   offsets_ = map_->data() + offsets_at;
   // Training reads sequences of a few hundred bytes at random: without this, every page fault
   // also reads the ~128 KiB around it (mmap read-around), and a start that samples sequences
-  // pulled gigabytes of a large dataset into memory. Scans ask for their range (prefetch_tokens).
-  if (info.residues > 0) map_->advise(tokens_, static_cast<std::size_t>(info.residues), MappedFile::Access::Random);
+  // pulled gigabytes of a large dataset into memory. Scans read the file (tokens_file_offset).
+  if (info.residues > 0) map_->advise_random(tokens_, static_cast<std::size_t>(info.residues));
 }
 
 void MappedShard::check_offsets() const {

@@ -33,8 +33,9 @@ class MappedShard {
   const ShardInfo& info() const { return info_; }
   const std::filesystem::path& path() const { return path_; }
   const uint8_t* tokens() const { return tokens_; }
-  // Starts reading tokens [begin, begin + size) from disk ahead of a sequential scan.
-  void prefetch_tokens(int64_t begin, int64_t size) const;
+  // Where /tokens starts in the file: scans read it with pread rather than through the mapping,
+  // whose pages are advised for random access.
+  uint64_t tokens_file_offset() const { return tokens_at_; }
   uint64_t offset(int64_t i) const;
   // The sequence holding token position `position` (offsets checked first).
   int64_t sequence_at(int64_t position) const;
@@ -51,6 +52,7 @@ class MappedShard {
   ShardInfo info_;
   std::unique_ptr<MappedFile> map_;
   const uint8_t* tokens_ = nullptr;
+  uint64_t tokens_at_ = 0;
   const uint8_t* offsets_ = nullptr;  // sequences + 1 little-endian uint64, at any byte address
 
   mutable std::once_flag ids_once_;
