@@ -1,5 +1,7 @@
 #include "checkpoints/t5_layout.h"
 
+#include <type_traits>
+
 #include "core/error.h"
 #include "core/strings.h"
 
@@ -7,15 +9,38 @@ namespace ankh::checkpoints {
 
 namespace {
 
-int64_t int_key(const nlohmann::json& config, const char* key, std::optional<int64_t> fallback = std::nullopt) {
+// Bounds far above any T5 (the largest have 24-48 layers per stack and widths of a few thousand) that
+// keep every product of two sizes inside int64 and the list of names finite: a config.json from
+// elsewhere that says num_layers 10^8 is refused rather than enumerated.
+constexpr int64_t kMaxSize = int64_t{1} << 24;
+constexpr int64_t kMaxLayers = 1024;
+
+int64_t int_key(const nlohmann::json& config, const char* key, std::optional<int64_t> fallback = std::nullopt,
+                int64_t max = kMaxSize) {
   const auto it = config.find(key);
   if (it == config.end() || it->is_null()) {
     if (fallback) return *fallback;
     throw core::CheckpointError(std::string("T5 config has no '") + key + "'", "config.json", "a T5 config.json names every dimension");
   }
-  if (!it->is_number_integer() || it->get<int64_t>() < 0)
-    throw core::CheckpointError(std::string("T5 config key '") + key + "' is not a non-negative integer: " + it->dump(), "config.json");
+  if (!it->is_number_integer() || it->get<int64_t>() < 0 || (it->is_number_unsigned() && it->get<uint64_t>() > uint64_t(max)) ||
+      it->get<int64_t>() > max)
+    throw core::CheckpointError(std::string("T5 config key '") + key + "' is not an integer from 0 to " + std::to_string(max) +
+                                    ": " + it->dump(),
+                                "config.json");
   return it->get<int64_t>();
+}
+
+// An optional key of another type than an integer (a string, a bool), HF's default when absent.
+template <class T>
+T typed_key(const nlohmann::json& config, const char* key, T fallback) {
+  const auto it = config.find(key);
+  if (it == config.end() || it->is_null()) return fallback;
+  const bool ok = std::is_same_v<T, bool> ? it->is_boolean() : it->is_string();
+  if (!ok)
+    throw core::CheckpointError(std::string("T5 config key '") + key + "' is not a " +
+                                    (std::is_same_v<T, bool> ? "boolean" : "string") + ": " + it->dump(),
+                                "config.json");
+  return it->get<T>();
 }
 
 }  // namespace
@@ -28,11 +53,11 @@ T5Layout t5_layout(const nlohmann::json& config, bool encoder_only) {
   const int64_t d_ff = int_key(config, "d_ff");
   const int64_t heads = int_key(config, "num_heads");
   const int64_t buckets = int_key(config, "relative_attention_num_buckets");
-  const int64_t enc_layers = int_key(config, "num_layers");
-  const int64_t dec_layers = int_key(config, "num_decoder_layers", enc_layers);  // HF: defaults to num_layers
-  const std::string ffn = config.value("feed_forward_proj", std::string("relu"));
+  const int64_t enc_layers = int_key(config, "num_layers", std::nullopt, kMaxLayers);
+  const int64_t dec_layers = int_key(config, "num_decoder_layers", enc_layers, kMaxLayers);  // HF: defaults to num_layers
+  const std::string ffn = typed_key(config, "feed_forward_proj", std::string("relu"));
   const bool gated = ffn.rfind("gated-", 0) == 0;
-  const bool tied = config.value("tie_word_embeddings", true);  // HF's default
+  const bool tied = typed_key(config, "tie_word_embeddings", true);  // HF's default
   const int64_t inner = heads * d_kv;
 
   T5Layout layout;

@@ -9,6 +9,7 @@
 
 #include "checkpoints/commit_marker.h"
 #include "checkpoints/safetensors.h"
+#include "checkpoints/t5_layout.h"
 #include "core/error.h"
 #include "trainer/checkpointing.h"
 #include "trainer/weights/model_io.h"
@@ -66,6 +67,46 @@ TEST(FuzzRegressions, OtherJsonFilesNumberPastDouble) {
   EXPECT_NE(error_of<core::CheckpointError>([&] { checkpoints::CommitMarker::parse("[1e606]", "COMMITTED"); })
                 .find("COMMITTED"),
             std::string::npos);
+}
+
+// A T5 config.json with small, valid sizes, and `extra` keys set over it.
+std::string t5_config(const std::string& extra = "") {
+  return R"({"vocab_size": 144, "d_model": 8, "d_kv": 2, "d_ff": 4, "num_layers": 1, "num_heads": 2,
+             "relative_attention_num_buckets": 4)" + (extra.empty() ? "" : ", " + extra) + "}";
+}
+
+// fuzz_hf_import (hand-made inputs of the cases read in the code beside it): json::value() throws a
+// type_error for a key of another type, and a size of 10^8 layers made the layout list 10^9 names.
+TEST(FuzzRegressions, ConfigJsonKeysOfAnotherType) {
+  ScratchDir scratch;
+  ASSERT_NO_THROW(weights::load_weights(hf_dir(scratch, t5_config())));
+  const std::pair<const char*, const char*> cases[] = {
+      {R"("feed_forward_proj": 1)", "feed_forward_proj"},
+      {R"("tie_word_embeddings": 1)", "tie_word_embeddings"},
+      {R"("num_layers": 100000000)", "num_layers"},
+      {R"("d_model": 0)", "d_model"},
+  };
+  for (const auto& [extra, key] : cases) {
+    const fs::path dir = hf_dir(scratch, t5_config(extra));
+    const std::string e = error_of<core::CheckpointError>([&] { weights::load_weights(dir); });
+    EXPECT_NE(e.find(key), std::string::npos) << extra << ": " << e;
+    // The tensor layout that config.json implies refuses them too (ankh export's and import's
+    // checks), except a size of 0, which lays out empty tensors.
+    const auto json = nlohmann::json::parse(t5_config(extra));
+    if (std::string(key) != "d_model") {
+      EXPECT_NE(error_of<core::CheckpointError>([&] { checkpoints::t5_layout(json, false); }).find(key), std::string::npos)
+          << extra;
+    }
+  }
+  EXPECT_NE(error_of<core::CheckpointError>([&] { weights::load_weights(hf_dir(scratch, "[1, 2]")); }).find("JSON object"),
+            std::string::npos);
+}
+
+// fuzz_hf_import: tokenizer.json whose "model" is not an object.
+TEST(FuzzRegressions, TokenizerModelNotAnObject) {
+  ScratchDir scratch;
+  const fs::path dir = hf_dir(scratch, t5_config(), R"({"model": [1]})");
+  EXPECT_NO_THROW(weights::check_hf_vocabulary(dir));  // no vocabulary in it: Ankh's ids are assumed, as without the file
 }
 
 nlohmann::json valid_state() {

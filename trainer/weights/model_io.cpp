@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <type_traits>
 
 #include <spdlog/spdlog.h>
 
@@ -94,22 +95,38 @@ std::vector<std::vector<int64_t>> parameter_shapes(const model::ModelConfig& con
 
 model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::ModelConfig& base, const std::string& source) {
   model::ModelConfig c = base;
-  auto integer = [&](const char* key, int64_t& out, bool required = true) {
+  if (!hf.is_object()) throw core::CheckpointError("config.json is not a JSON object", source, "not a Hugging Face T5 config");
+  // Sizes from 1 to bounds far above any T5, so that a config.json from elsewhere cannot make the
+  // layout of its tensors (checkpoints/t5_layout.h) overflow or list 10^8 layers.
+  auto integer = [&](const char* key, int64_t& out, bool required = true, int64_t max = int64_t{1} << 24) {
     if (!hf.contains(key)) {
       if (required) throw core::CheckpointError(std::string("config.json has no '") + key + "'", source);
       return;
     }
-    if (!hf[key].is_number_integer())
-      throw core::CheckpointError(std::string("config.json: '") + key + "' is not an integer", source);
-    out = hf[key].get<int64_t>();
+    const nlohmann::json& v = hf[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > max)
+      throw core::CheckpointError(std::string("config.json: '") + key + "' is not an integer from 1 to " + std::to_string(max) +
+                                      ": " + v.dump(),
+                                  source);
+    out = v.get<int64_t>();
+  };
+  // A boolean or string key: HF's default when absent, an error when of another type.
+  auto typed = [&](const char* key, auto fallback) {
+    using T = decltype(fallback);
+    if (!hf.contains(key) || hf[key].is_null()) return fallback;
+    if (std::is_same_v<T, bool> ? !hf[key].is_boolean() : !hf[key].is_string())
+      throw core::CheckpointError(std::string("config.json: '") + key + "' is not a " +
+                                      (std::is_same_v<T, bool> ? "boolean" : "string") + ": " + hf[key].dump(),
+                                  source);
+    return hf[key].get<T>();
   };
   integer("vocab_size", c.vocab_size);
   integer("d_model", c.d_model);
   integer("d_kv", c.d_kv);
   integer("d_ff", c.d_ff);
-  integer("num_layers", c.encoder_layers);
+  integer("num_layers", c.encoder_layers, true, 1024);
   c.decoder_layers = c.encoder_layers;  // HF's default when num_decoder_layers is absent
-  integer("num_decoder_layers", c.decoder_layers, false);
+  integer("num_decoder_layers", c.decoder_layers, false, 1024);
   integer("num_heads", c.num_heads);
   integer("relative_attention_num_buckets", c.relative_buckets);
   c.relative_max_distance = 128;
@@ -117,8 +134,8 @@ model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::M
   if (hf.contains("dropout_rate") && hf["dropout_rate"].is_number()) c.dropout = hf["dropout_rate"].get<double>();
   if (hf.contains("layer_norm_epsilon") && hf["layer_norm_epsilon"].is_number())
     c.layer_norm_eps = hf["layer_norm_epsilon"].get<double>();
-  c.tie_embeddings = hf.value("tie_word_embeddings", true);  // HF's default
-  const std::string act = hf.value("feed_forward_proj", std::string("relu"));
+  c.tie_embeddings = typed("tie_word_embeddings", true);  // HF's default
+  const std::string act = typed("feed_forward_proj", std::string("relu"));
   const auto activation = model::activations().parse(act);
   if (!activation)
     throw core::CheckpointError("config.json: feed_forward_proj '" + act + "' is not supported", source,
@@ -168,7 +185,8 @@ void check_hf_vocabulary(const fs::path& dir) {
   }
   // token -> id as the tokenizer has it: WordLevel/BPE keep {token: id}, Unigram [[token, score], ...].
   std::map<std::string, int64_t> ids;
-  const nlohmann::json vocab = tok.contains("model") ? tok["model"].value("vocab", nlohmann::json()) : nlohmann::json();
+  const nlohmann::json vocab =
+      tok.contains("model") && tok["model"].is_object() ? tok["model"].value("vocab", nlohmann::json()) : nlohmann::json();
   if (vocab.is_object()) {
     for (auto it = vocab.begin(); it != vocab.end(); ++it)
       if (it.value().is_number_integer()) ids[it.key()] = it.value().get<int64_t>();
