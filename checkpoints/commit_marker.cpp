@@ -28,7 +28,9 @@ CommitMarker CommitMarker::parse(const std::string& text, const std::string& whe
   } catch (const nlohmann::json::exception& e) {  // parse_error; out_of_range for a number past a double (1e606)
     throw core::CheckpointError(std::string("commit marker is not valid JSON: ") + e.what(), where, hint);
   }
-  if (!j.is_object() || j.value("format", "") != kFormatName)
+  // A "format" of another type is not ours either (json::value() would throw a type_error for it).
+  const auto format = j.is_object() ? j.find("format") : j.end();
+  if (format == j.end() || !format->is_string() || format->get<std::string>() != kFormatName)
     throw core::CheckpointError(std::string("not an ankh commit marker (no \"format\": \"") + kFormatName + "\")", where, hint);
   CommitMarker m;
   const auto version = j.find("format_version");

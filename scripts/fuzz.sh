@@ -3,15 +3,16 @@
 # runs each of them in turn, from the seeds of tests/fuzz/corpus/<target>/ (docs/development.md#fuzzing).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   SECONDS per target (default 60); every target when none named
 #   scripts/fuzz.sh --build-only            configure (once) and build, nothing else
-# Each run starts from a fresh copy of the seeds in build/fuzz/work/corpus/<target> (the repository's
-# corpus is never written); crash inputs go to build/fuzz/work/crashes/<target>/. Prints one line per
-# target (executions per second, corpus size, coverage) and exits 1 when any target crashed.
+# Each run starts from a fresh copy of the seeds in WORK/corpus/<target> (the repository's corpus is
+# never written); crash inputs go to WORK/crashes/<target>/, logs to WORK/logs/. WORK is
+# $ANKH_FUZZ_WORK, by default build/fuzz/work (ctest uses its own). Prints one line per target
+# (executions per second, corpus size, coverage) and exits 1 when any target crashed.
 # Exit 77 (ctest's "skipped") when clang or its libFuzzer runtime is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 build_dir=build/fuzz
-work=$build_dir/work
+work=${ANKH_FUZZ_WORK:-$build_dir/work}
 
 build_only=0
 seconds=60
@@ -19,7 +20,7 @@ targets=()
 for arg in "$@"; do
   case $arg in
     --build-only) build_only=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     ''|*[!0-9]*) targets+=("$arg") ;;
     *) seconds=$arg ;;
   esac
@@ -69,7 +70,7 @@ for t in "${targets[@]}"; do
   cp tests/fuzz/corpus/"$t"/* "$corpus"/
   # Parsers that read paths write each input to a scratch file under TMPDIR.
   rc=0
-  TMPDIR=$PWD/$tmp "$build_dir/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
+  TMPDIR=$(cd "$tmp" && pwd) "$build_dir/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 \
     -rss_limit_mb=4096 -artifact_prefix="$crashes/" "$corpus" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
@@ -77,7 +78,7 @@ for t in "${targets[@]}"; do
   bytes=$(du -sb "$corpus" | cut -f1)
   result=ok
   if ((rc != 0)) || compgen -G "$crashes/*" >/dev/null; then
-    result="CRASH: $(ls "$crashes" | tr '\n' ' ')(log: $log)"
+    result="CRASH: $(find "$crashes" -type f -printf "%f ")(log: $log)"
     failed+=("$t")
   fi
   printf '%-12s %8s %10s %8s %9s %8s  %s\n' "$t" "$seconds" "${execs:-?}" "$files" "$bytes" "${cov:-?}" "$result"

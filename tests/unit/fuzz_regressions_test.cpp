@@ -69,6 +69,17 @@ TEST(FuzzRegressions, OtherJsonFilesNumberPastDouble) {
             std::string::npos);
 }
 
+// fuzz_commit_marker: a "format" that is not a string (the input it found: the key given twice,
+// the last one a number) made json::value() throw a type_error.
+TEST(FuzzRegressions, CommitMarkerFormatNotAString) {
+  const std::string found = R"({"format": "ankh-checkpoint", "format_vmat_version": 1, "format": 1, "step": 0, "frsion": 1, "steiles": {}})";
+  for (const std::string& text : {found, std::string(R"({"format": ["ankh-checkpoint"]})"), std::string("[]")}) {
+    const std::string e = error_of<core::CheckpointError>([&] { checkpoints::CommitMarker::parse(text, "step-1/COMMITTED"); });
+    EXPECT_NE(e.find("not an ankh commit marker"), std::string::npos) << text << ": " << e;
+    EXPECT_NE(e.find("step-1/COMMITTED"), std::string::npos) << e;
+  }
+}
+
 // A T5 config.json with small, valid sizes, and `extra` keys set over it.
 std::string t5_config(const std::string& extra = "") {
   return R"({"vocab_size": 144, "d_model": 8, "d_kv": 2, "d_ff": 4, "num_layers": 1, "num_heads": 2,
