@@ -8,7 +8,7 @@
 
 #include "data/fasta_reader.h"
 #include "data/vocab.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 namespace ankh::fuzz {
 

@@ -2,7 +2,7 @@
 // which resume, export and embed read before any other file of a checkpoint. Seeds:
 // tests/fuzz/corpus/commit_marker/.
 #include "checkpoints/commit_marker.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ankh;

@@ -10,7 +10,7 @@
 
 #include "checkpoints/t5_layout.h"
 #include "trainer/weights/model_io.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ankh;

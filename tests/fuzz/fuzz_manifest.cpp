@@ -1,7 +1,7 @@
 // Fuzz target: a dataset's manifest.yaml (data/manifest.h, Manifest::parse), which every rank reads
 // before it opens the shards. Seeds: tests/fuzz/corpus/manifest/.
 #include "data/manifest.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ankh;

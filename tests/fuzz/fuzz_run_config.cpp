@@ -2,7 +2,7 @@
 // YAML, every section's visit() converts and range-checks its keys, validate() the rest), then the
 // resolved config printed back as checkpoints store it. Seeds: tests/fuzz/corpus/run_config/.
 #include "trainer/run_config.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ankh;

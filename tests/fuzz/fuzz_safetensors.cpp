@@ -2,7 +2,7 @@
 // then load every tensor, as a checkpoint or Hugging Face import does. Seeds:
 // tests/fuzz/corpus/safetensors/.
 #include "checkpoints/safetensors.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ankh;

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trainer/checkpointing.h"
-#include "tests/fuzz/fuzz_support.h"
+#include "tests/fuzz/support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ankh;

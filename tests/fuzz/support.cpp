@@ -1,6 +1,6 @@
 // The shared part of the fuzz targets: quiet logging, the crash report for exceptions that are not
-// core::Error, and the scratch directory (see fuzz_support.h).
-#include "tests/fuzz/fuzz_support.h"
+// core::Error, and the scratch directory (see support.h).
+#include "tests/fuzz/support.h"
 
 #include <cstdio>
 #include <cstdlib>
