@@ -98,7 +98,7 @@ std::string check_file(const FileCheck& f, std::atomic<uint64_t>& bytes_done) {
   }
 }
 
-void check_files(std::vector<FileCheck>& files, const CheckpointVerifyOptions& options, core::VerifyReport& report) {
+void check_files(std::vector<FileCheck>& files, const core::VerifyOptions& options, core::VerifyReport& report) {
   uint64_t total = 0;
   for (const auto& f : files) total += f.expected.bytes;
   std::unique_ptr<core::Progress> progress;
@@ -136,7 +136,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-core::VerifyReport verify_checkpoint(const fs::path& dir, const CheckpointVerifyOptions& options) {
+core::VerifyReport verify_checkpoint(const fs::path& dir, const core::VerifyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   core::VerifyReport report;
   report.kind = "checkpoint";
@@ -147,7 +147,7 @@ core::VerifyReport verify_checkpoint(const fs::path& dir, const CheckpointVerify
   return report;
 }
 
-core::VerifyReport verify_run_checkpoints(const fs::path& run_dir, const CheckpointVerifyOptions& options) {
+core::VerifyReport verify_run_checkpoints(const fs::path& run_dir, const core::VerifyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   core::VerifyReport report;
   report.kind = "run";

@@ -10,14 +10,9 @@
 
 namespace ankh::checkpoints {
 
-struct CheckpointVerifyOptions {
-  int threads = 0;        // 0: the host's
-  bool progress = false;  // a progress bar over the bytes (stderr)
-};
-
 // One step-N directory.
-core::VerifyReport verify_checkpoint(const std::filesystem::path& dir, const CheckpointVerifyOptions& options);
+core::VerifyReport verify_checkpoint(const std::filesystem::path& dir, const core::VerifyOptions& options);
 // Every step-N directory of RUN/checkpoints; interrupted saves (`.tmp`, `.deleting`) are notes.
-core::VerifyReport verify_run_checkpoints(const std::filesystem::path& run_dir, const CheckpointVerifyOptions& options);
+core::VerifyReport verify_run_checkpoints(const std::filesystem::path& run_dir, const core::VerifyOptions& options);
 
 }  // namespace ankh::checkpoints

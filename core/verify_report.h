@@ -14,6 +14,12 @@ struct Problem {
   std::string what;
 };
 
+// How a verifier reads: the same for datasets and checkpoints.
+struct VerifyOptions {
+  int threads = 0;        // reader threads; 0: the host's
+  bool progress = false;  // a progress bar over the bytes (stderr)
+};
+
 struct VerifyReport {
   std::string kind;                 // "dataset", "checkpoint", "run", "Hugging Face export"
   std::vector<Problem> problems;

@@ -32,7 +32,7 @@ std::shared_ptr<const Dataset> Dataset::open(const fs::path& dir, Verify verify)
   if (!fs::is_directory(dir))
     throw core::InputError("dataset directory not found", dir.string(),
                            "set data.dataset to a directory written by `ankh preprocess`");
-  if (verify == Verify::Full) throw_problems(verify_dataset(dir, VerifyOptions{}));
+  if (verify == Verify::Full) throw_problems(verify_dataset(dir, core::VerifyOptions{}));
   std::shared_ptr<Dataset> ds(new Dataset(dir));
   ds->manifest_ = Manifest::read(dir / shard::kManifestName);
   const Manifest& m = ds->manifest_;

@@ -82,7 +82,7 @@ void check_tokens(const MappedShard& shard, const std::vector<const Piece*>& pie
 
 }  // namespace
 
-core::VerifyReport verify_dataset(const fs::path& dir, const VerifyOptions& options) {
+core::VerifyReport verify_dataset(const fs::path& dir, const core::VerifyOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   core::VerifyReport report;
   report.kind = "dataset";

@@ -10,12 +10,7 @@
 
 namespace ankh::data {
 
-struct VerifyOptions {
-  int threads = 0;        // 0: the host's
-  bool progress = false;  // a progress bar over the bytes (stderr)
-};
-
-core::VerifyReport verify_dataset(const std::filesystem::path& dir, const VerifyOptions& options);
+core::VerifyReport verify_dataset(const std::filesystem::path& dir, const core::VerifyOptions& options);
 
 // InputError listing the report's problems, with the hint to rebuild; nothing when it has none.
 void throw_problems(const core::VerifyReport& report);

@@ -11,7 +11,7 @@ namespace ankh::trainer {
 
 void verify_dataset_whole(const std::string& dir) {
   spdlog::info("data.verify full: reading every shard of {} once", dir);
-  const core::VerifyReport report = data::verify_dataset(dir, data::VerifyOptions{});
+  const core::VerifyReport report = data::verify_dataset(dir, core::VerifyOptions{});
   data::throw_problems(report);
   spdlog::info("data.verify full: {} files, {}B checked in {:.1f} s ({}B/s)", report.files,
                core::format_si(static_cast<double>(report.bytes)), report.seconds,
