@@ -11,6 +11,7 @@
 #include "checkpoints/safetensors.h"
 #include "checkpoints/t5_layout.h"
 #include "core/error.h"
+#include "trainer/app/sweep/sweep_file.h"
 #include "trainer/checkpointing.h"
 #include "trainer/weights/model_io.h"
 #include "tests/support/test_support.h"
@@ -118,6 +119,17 @@ TEST(FuzzRegressions, TokenizerModelNotAnObject) {
   ScratchDir scratch;
   const fs::path dir = hf_dir(scratch, t5_config(), R"({"model": [1]})");
   EXPECT_NO_THROW(weights::check_hf_vocabulary(dir));  // no vocabulary in it: Ankh's ids are assumed, as without the file
+}
+
+// fuzz_sweep_file: a probe task path longer than a file name may be (ENAMETOOLONG) made
+// std::filesystem::is_regular_file throw a filesystem_error out of load_probe_task.
+TEST(FuzzRegressions, SweepProbePathTooLong) {
+  ScratchDir scratch;
+  write_text(scratch / "run.yaml", "run: {seed: 1}\n");
+  write_text(scratch / "sweep.yaml", "base: run.yaml\nprobes: [../" + std::string(300, 'x') + ".yaml]\n");
+  const std::string e = error_of<core::ConfigError>([&] { sweep::read_sweep_file(scratch / "sweep.yaml"); });
+  EXPECT_NE(e.find("no such probe task file"), std::string::npos) << e;
+  EXPECT_NE(e.find("sweep.yaml:2"), std::string::npos) << e;
 }
 
 nlohmann::json valid_state() {

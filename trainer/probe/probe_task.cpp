@@ -85,7 +85,8 @@ void resolve_relative(std::string& path, const fs::path& dir) {
 }  // namespace
 
 ProbeTask load_probe_task(const fs::path& file, const std::vector<std::string>& overrides) {
-  if (!fs::is_regular_file(file))
+  std::error_code ec;  // the throwing overload would let a std::filesystem_error out (a name too long, say)
+  if (!fs::is_regular_file(file, ec))
     throw core::IoError("no such probe task file", file.string(), "see configs/probes/ for examples");
   core::ConfigSource source;
   source.add_file(file);
