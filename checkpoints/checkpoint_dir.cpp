@@ -144,23 +144,30 @@ nlohmann::json CheckpointReader::read_json(const std::string& file) const {
 }
 
 void CheckpointReader::verify_checksums() const {
-  std::vector<char> buffer(16 << 20);
   for (const auto& [name, expected] : files_) {
     const fs::path path = dir_ / name;
-    const auto fd = core::FileDescriptor::open(path, O_RDONLY);
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-    Xxh64 hash;
-    uint64_t total = 0;
-    for (;;) {
-      const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) throw core::IoError(std::string("read failed: ") + std::strerror(errno), path.string());
-      if (n == 0) break;
-      hash.update(buffer.data(), static_cast<std::size_t>(n));
-      total += static_cast<uint64_t>(n);
-    }
-    check_digest(path, expected, total, hash.digest());
+    const FileDigest actual = digest_file(path);
+    check_digest(path, expected, actual.bytes, actual.xxh64);
   }
+}
+
+FileDigest digest_file(const fs::path& path, std::atomic<uint64_t>* bytes_read) {
+  const auto fd = core::FileDescriptor::open(path, O_RDONLY);
+  ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  std::vector<char> buffer(8 << 20);
+  Xxh64 hash;
+  FileDigest digest;
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw core::IoError(std::string("read failed: ") + std::strerror(errno), path.string());
+    if (n == 0) break;
+    hash.update(buffer.data(), static_cast<std::size_t>(n));
+    digest.bytes += static_cast<uint64_t>(n);
+    if (bytes_read) *bytes_read += static_cast<uint64_t>(n);
+  }
+  digest.xxh64 = hash.digest();
+  return digest;
 }
 
 // ---------------------------------------------------------------------------------------------

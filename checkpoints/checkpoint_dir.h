@@ -21,6 +21,7 @@
 //   apply_retention(run_dir, keep_last, keep_every);
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -51,6 +52,10 @@ std::optional<int64_t> parse_checkpoint_name(std::string_view name);
 // How much of a checkpoint open() checks: the marker and file sizes (cheap), or also every
 // file's XXH64 (reads everything).
 enum class Verify { kSizes, kChecksums };
+
+// Reads `path` whole (sequentially) and returns its size and XXH64; adds the bytes read to
+// `bytes_read` as it goes, when given (a progress bar on another thread). IoError on a read error.
+FileDigest digest_file(const std::filesystem::path& path, std::atomic<uint64_t>* bytes_read = nullptr);
 
 // Where the time of one save went: `snapshot_s` is what stalled the caller.
 struct SaveStats {

@@ -1,12 +1,7 @@
 #include "checkpoints/checkpoint_verify.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <set>
 #include <vector>
@@ -15,7 +10,6 @@
 #include "checkpoints/checksum.h"
 #include "checkpoints/commit_marker.h"
 #include "core/error.h"
-#include "core/file_descriptor.h"
 #include "core/files.h"
 #include "core/parallel_for.h"
 #include "core/progress.h"
@@ -69,28 +63,15 @@ void plan_checkpoint(const fs::path& dir, core::VerifyReport& report, std::vecto
       report.notes.push_back(entry.path().string() + ": not listed in the commit marker (not part of the checkpoint)");
 }
 
-// Reads one file whole: its size and XXH64 against the marker.
+// Reads one file whole: its size and XXH64 against the marker. Empty when they match.
 std::string check_file(const FileCheck& f, std::atomic<uint64_t>& bytes_done) {
   try {
-    const auto fd = core::FileDescriptor::open(f.path, O_RDONLY);
-    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-    std::vector<char> buffer(8 << 20);
-    Xxh64 hash;
-    uint64_t total = 0;
-    for (;;) {
-      const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return std::string("read failed: ") + std::strerror(errno);
-      if (n == 0) break;
-      hash.update(buffer.data(), static_cast<std::size_t>(n));
-      total += static_cast<uint64_t>(n);
-      bytes_done += static_cast<uint64_t>(n);
-    }
-    if (total != f.expected.bytes)
-      return "has " + std::to_string(total) + " bytes, the commit marker records " + std::to_string(f.expected.bytes) +
-             (total < f.expected.bytes ? " (truncated)" : "");
-    if (hash.digest() != f.expected.xxh64)
-      return "XXH64 " + to_hex(hash.digest()) + " differs from the commit marker's " + to_hex(f.expected.xxh64) +
+    const FileDigest actual = digest_file(f.path, &bytes_done);
+    if (actual.bytes != f.expected.bytes)
+      return "has " + std::to_string(actual.bytes) + " bytes, the commit marker records " + std::to_string(f.expected.bytes) +
+             (actual.bytes < f.expected.bytes ? " (truncated)" : "");
+    if (actual.xxh64 != f.expected.xxh64)
+      return "XXH64 " + to_hex(actual.xxh64) + " differs from the commit marker's " + to_hex(f.expected.xxh64) +
              " (the bytes changed after the save)";
     return {};
   } catch (const core::Error& e) {

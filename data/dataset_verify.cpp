@@ -39,7 +39,9 @@ struct Piece {
 };
 
 // A shard's pieces joined: the checksum over all of them, the composition, the invalid bytes.
-void check_tokens(const MappedShard& shard, const std::vector<const Piece*>& pieces, core::VerifyReport& report) {
+// `offsets_ok`: its offsets passed check_offsets, so a token position can be named by sequence.
+void check_tokens(const MappedShard& shard, bool offsets_ok, const std::vector<const Piece*>& pieces,
+                  core::VerifyReport& report) {
   const ShardInfo& info = shard.info();
   const std::string where = shard.path().string();
   uLong crc = ::crc32(0L, Z_NULL, 0);
@@ -59,12 +61,14 @@ void check_tokens(const MappedShard& shard, const std::vector<const Piece*>& pie
     std::string what = core::format_count(invalid) + " byte" + (invalid == 1 ? " of /tokens is" : "s of /tokens are") +
                        " not a residue id; the first, /tokens[" + std::to_string(first_invalid) +
                        "] = " + std::to_string(value);
-    try {  // name the sequence when the offsets can be trusted
-      shard.check_offsets();
+    if (offsets_ok) {  // name the sequence, and its record when /ids can be read
       const int64_t seq = shard.sequence_at(first_invalid);
       what += ", is residue " + std::to_string(first_invalid - static_cast<int64_t>(shard.offset(seq))) + " of sequence " +
-              std::to_string(seq) + " (record '" + shard.id(seq) + "')";
-    } catch (const core::Error&) {
+              std::to_string(seq);
+      try {
+        what += " (record '" + shard.id(seq) + "')";
+      } catch (const core::Error&) {
+      }
     }
     report.add(where, what);
   }
@@ -107,14 +111,17 @@ core::VerifyReport verify_dataset(const fs::path& dir, const core::VerifyOptions
 
   // Structure and offsets first (metadata and 8 bytes per sequence), shard by shard.
   std::vector<std::unique_ptr<MappedShard>> shards;
+  std::vector<bool> offsets_ok;
   for (const ShardInfo& info : manifest.shards) {
     try {
       auto shard = std::make_unique<MappedShard>(dir / info.file, info);
       report.bytes += 8 * static_cast<uint64_t>(info.sequences + 1);
       try {
         shard->check_offsets();
+        offsets_ok.push_back(true);
       } catch (const core::Error& e) {
         report.add(e.where(), e.what_text());
+        offsets_ok.push_back(false);
       }
       shards.push_back(std::move(shard));
       ++report.files;
@@ -177,7 +184,7 @@ core::VerifyReport verify_dataset(const fs::path& dir, const core::VerifyOptions
 
   std::vector<std::vector<const Piece*>> by_shard(shards.size());
   for (const Piece& p : pieces) by_shard[p.shard].push_back(&p);
-  for (std::size_t s = 0; s < shards.size(); ++s) check_tokens(*shards[s], by_shard[s], report);
+  for (std::size_t s = 0; s < shards.size(); ++s) check_tokens(*shards[s], offsets_ok[s], by_shard[s], report);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }
