@@ -39,10 +39,11 @@ Schema schema_of() {
   return build_schema([&](FieldVisitor& v) { defaults.visit(v); });
 }
 
+// `found`: problems the caller found in `source` itself, reported together with the rest.
 template <class C>
-C resolve(const ConfigSource& source) {
+C resolve(const ConfigSource& source, const IssueList& found = {}) {
   C config;
-  IssueList issues;
+  IssueList issues = found;
   for (const auto& issue : source.issues().issues())
     issues.add(issue.key, issue.origin, issue.message, issue.hint);
   apply_settings(source, [&](FieldVisitor& v) { config.visit(v); }, issues);

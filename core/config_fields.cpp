@@ -29,20 +29,32 @@ const char* type_name(ValueType t) {
     case ValueType::Bool: return "boolean";
     case ValueType::String: return "string";
     case ValueType::Choice: return "choice";
+    case ValueType::Numbers: return "number or list of numbers";
+    case ValueType::List: return "list of maps";
   }
   return "?";
 }
 
+namespace {
+
+// The keys of a list's elements ("objective.mixture[].kind") are in `fields` for
+// `ankh config --help-keys` only: no setting has such a key (a list is given whole), so they are
+// neither found nor offered as suggestions.
+bool is_element_key(const std::string& key) { return key.find("[].") != std::string::npos; }
+
+}  // namespace
+
 const FieldSpec* Schema::find(const std::string& key) const {
   for (const auto& f : fields)
-    if (f.key == key) return &f;
+    if (f.key == key && !is_element_key(f.key)) return &f;
   return nullptr;
 }
 
 std::vector<std::string> Schema::keys() const {
   std::vector<std::string> out;
   out.reserve(fields.size());
-  for (const auto& f : fields) out.push_back(f.key);
+  for (const auto& f : fields)
+    if (!is_element_key(f.key)) out.push_back(f.key);
   return out;
 }
 

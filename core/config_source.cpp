@@ -16,6 +16,33 @@ std::string origin_of(const fs::path& file, const YAML::Node& node) {
   return file.string() + ":" + std::to_string(mark.line + 1);
 }
 
+// Lists and maps are written back as one line of flow YAML, whatever their style in the file, so
+// that a Setting stays a line of text (printable, comparable, a sweep run's name) that a
+// list-valued key re-parses. The style is set element by element: a node loaded from a block
+// list would otherwise be emitted in block style again.
+void emit_flow(YAML::Emitter& out, const YAML::Node& node) {
+  if (node.IsSequence()) {
+    out << YAML::Flow << YAML::BeginSeq;
+    for (const auto& item : node) emit_flow(out, item);
+    out << YAML::EndSeq;
+  } else if (node.IsMap()) {
+    out << YAML::Flow << YAML::BeginMap;
+    for (const auto& kv : node) {
+      out << YAML::Key;
+      emit_flow(out, kv.first);
+      out << YAML::Value;
+      emit_flow(out, kv.second);
+    }
+    out << YAML::EndMap;
+  } else if (node.IsScalar()) {
+    out << node.Scalar();  // quoted by the emitter where the text would read differently
+  } else {
+    out << YAML::Null;
+  }
+}
+
+}  // namespace
+
 Setting setting_of(const YAML::Node& node, std::string origin) {
   Setting s;
   s.origin = std::move(origin);
@@ -25,9 +52,14 @@ Setting setting_of(const YAML::Node& node, std::string origin) {
     s.value = node.Scalar();
   } else {
     s.is_scalar = false;
+    YAML::Emitter out;
+    emit_flow(out, node);
+    s.value = out.c_str();
   }
   return s;
 }
+
+namespace {
 
 void flatten(const YAML::Node& map, const std::string& prefix, const fs::path& file,
              std::map<std::string, Setting>& out) {

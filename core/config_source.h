@@ -10,21 +10,29 @@
 
 #include "core/error.h"
 
+namespace YAML {
+class Node;
+}
+
 namespace ankh::core {
 
 struct Setting {
-  std::string value;      // scalar text (empty when null)
+  std::string value;      // scalar text (empty when null); a list or map as one line of flow YAML
   bool is_null = false;   // `key:` with no value
-  bool is_scalar = true;  // false when a list or map stands where a value belongs
+  bool is_scalar = true;  // false for a list or map (a list-valued key reads `value`)
   std::string origin;     // "configs/run.yaml:12" or "command line"
 };
+
+// The setting a YAML node gives a key (lists and maps as flow YAML in `value`).
+Setting setting_of(const YAML::Node& node, std::string origin);
 
 class ConfigSource {
  public:
   // Reads a YAML config; files named by its `base:` key (a path or a list of paths, relative to
   // the file) are read first, recursively, so that this file overrides them.
   void add_file(const std::filesystem::path& file);
-  // Applies one "section.key=value" assignment; the value is read as a YAML scalar.
+  // Applies one "section.key=value" assignment; the value is read as YAML (a scalar, or a list
+  // or map such as objective.mixture=[{kind: ankh}]).
   void add_override(const std::string& assignment, const std::string& origin = "command line");
   // Sets one key directly (sweeps compose runs this way).
   void set(const std::string& key, Setting setting);

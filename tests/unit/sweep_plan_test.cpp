@@ -60,7 +60,7 @@ TEST(SweepPlan, GridIsCrossedLastAxisFastestAndNamedAfterOverrides) {
   ASSERT_EQ(runs.size(), 4u);
   EXPECT_EQ(names(runs), (std::vector<std::string>{"mask_prob-0.1__activation-gated-gelu", "mask_prob-0.1__activation-relu",
                                                    "mask_prob-0.2__activation-gated-gelu", "mask_prob-0.2__activation-relu"}));
-  EXPECT_DOUBLE_EQ(runs[2].config.objective.mask_prob, 0.2);
+  EXPECT_EQ(runs[2].config.objective.single.mask_prob, std::vector<double>{0.2});
   EXPECT_EQ(runs[3].config.model.activation, ankh::model::Activation::Relu);
   EXPECT_EQ(runs[0].config.train.max_steps, 5);   // overrides: apply to every run
   EXPECT_EQ(runs[0].config.model.d_model, 64);    // from the base
@@ -96,6 +96,61 @@ TEST(SweepPlan, RunNamesAreFilesystemSafeDeterministicAndBounded) {
   EXPECT_LE(a.size(), 96u);
   EXPECT_NE(a, b);                  // the hash of the full text keeps them apart
   EXPECT_EQ(a, run_name(long_a));   // and the same overrides always give the same name
+}
+
+TEST(SweepPlan, ListValuesInTheGridAndInVariantsGetDistinctStableNames) {
+  Fixture f;
+  // A grid axis whose values are lists (or one number).
+  auto runs = f.plan("base: base.yaml\ngrid:\n  objective.mask_prob: [0.2, [0.15, 0.2], [0.1, 0.15, 0.2]]\n");
+  EXPECT_EQ(names(runs), (std::vector<std::string>{"mask_prob-0.2", "mask_prob-0.15_0.2", "mask_prob-0.1_0.15_0.2"}));
+  EXPECT_EQ(runs[1].config.objective.single.mask_prob, (std::vector<double>{0.15, 0.2}));
+  EXPECT_EQ(describe_overrides(runs[2].varying), "objective.mask_prob=[0.1, 0.15, 0.2]");
+
+  // Variants that set a list of maps, in flow or block style.
+  const std::string variants =
+      "base: base.yaml\n"
+      "variants:\n"
+      "  - {}\n"
+      "  - {objective.mixture: [{kind: ankh, weight: 3}, {kind: completion, prefix_token: \"[S2S]\"}]}\n"
+      "  - objective:\n"
+      "      mixture:\n"
+      "        - {kind: ankh, mask_prob: [0.1, 0.2]}\n";
+  runs = f.plan(variants);
+  EXPECT_EQ(names(runs), (std::vector<std::string>{"base", "mixture-kind_ankh_weight_3_kind_completion_prefix_token_S2S",
+                                                   "mixture-kind_ankh_mask_prob_0.1_0.2"}));
+  ASSERT_EQ(runs[1].config.objective.mixture.size(), 2u);
+  EXPECT_EQ(runs[1].config.objective.mixture[1].prefix_token, "[S2S]");
+  EXPECT_EQ(runs[2].config.objective.mixture[0].mask_prob, (std::vector<double>{0.1, 0.2}));
+  EXPECT_EQ(describe_overrides(runs[2].varying), "objective.mixture=[{kind: ankh, mask_prob: [0.1, 0.2]}]");
+  EXPECT_EQ(names(f.plan(variants)), names(runs));  // a pure function of the overrides
+
+  // A long list is cut and hashed like any long value; different lists keep different names.
+  std::string long_a = "[", long_b = "[";
+  for (int i = 0; i < 12; ++i) {
+    long_a += std::string(i ? ", " : "") + "{kind: ankh, weight: " + std::to_string(i + 1) + "}";
+    long_b += std::string(i ? ", " : "") + "{kind: ankh, weight: " + std::to_string(i + 2) + "}";
+  }
+  runs = f.plan("base: base.yaml\nvariants:\n  - {objective.mixture: " + long_a + "]}\n  - {objective.mixture: " +
+                long_b + "]}\n");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_LE(runs[0].name.size(), 96u);
+  EXPECT_NE(runs[0].name, runs[1].name);
+}
+
+TEST(SweepPlan, ListValuesAreComparedByTheirText) {
+  Fixture f;
+  std::string e = f.errors("base: base.yaml\ngrid:\n  objective.mask_prob: [[0.1, 0.2], [0.1,   0.2]]\n");
+  EXPECT_NE(e.find("value '[0.1, 0.2]' is listed twice"), std::string::npos) << e;
+
+  e = f.errors("base: base.yaml\nvariants:\n  - {objective.mixture: [{kind: ankh}]}\n"
+               "  - objective.mixture:\n      - kind: ankh\n");
+  EXPECT_NE(e.find("two runs have the same overrides (objective.mixture=[{kind: ankh}])"), std::string::npos) << e;
+
+  // A list for a key that takes one value: the config reader's error, and where values to sweep go.
+  e = f.errors("base: base.yaml\noverrides: {run.seed: [1, 2]}\nvariants:\n  - {}\n  - {model.d_ff: 256}\n");
+  EXPECT_NE(e.find("run.seed|" + (f.dir / "sweep.yaml").string() +
+                   ":2|expected an integer, got a list or map|to run one value after another, list the values under grid:"),
+            std::string::npos) << e;
 }
 
 TEST(SweepPlan, KeysAreShortenedToTheirLastComponent) {

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/strings.h"
@@ -20,18 +21,6 @@ std::string origin_of(const fs::path& file, const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
   if (mark.line < 0) return file.string();
   return file.string() + ":" + std::to_string(mark.line + 1);
-}
-
-core::Setting setting_of(const YAML::Node& node, std::string origin) {
-  core::Setting s;
-  s.origin = std::move(origin);
-  if (node.IsNull())
-    s.is_null = true;
-  else if (node.IsScalar())
-    s.value = node.Scalar();
-  else
-    s.is_scalar = false;
-  return s;
 }
 
 YAML::Node load(const fs::path& file) {
@@ -53,8 +42,9 @@ class Reader {
  public:
   Reader(const fs::path& file, core::IssueList& issues) : file_(file), issues_(issues) {}
 
-  // `section.key: value` maps, nested or dotted, flattened to dotted keys. A value that is a
-  // list is accepted only where `allow_lists` (grid axes), and reported otherwise.
+  // `section.key: value` maps, nested or dotted, flattened to dotted keys. A value that is a list
+  // stays one value (a list-valued key's, e.g. objective.mixture); a grid axis reads its list as
+  // the values to sweep.
   void flatten(const YAML::Node& map, const std::string& prefix, const std::string& where,
                std::vector<std::pair<std::string, YAML::Node>>& out, std::set<std::string>& seen) {
     for (const auto& kv : map) {
@@ -79,15 +69,10 @@ class Reader {
     std::vector<std::pair<std::string, YAML::Node>> flat;
     std::set<std::string> seen;
     flatten(map, "", where, flat, seen);
+    // A list is one value here, for a key that takes a list (objective.mask_prob: [0.15, 0.3]);
+    // whether the key takes one is the config reader's check, when the planner resolves the runs.
     std::vector<Assignment> out;
-    for (const auto& [key, node] : flat) {
-      if (node.IsSequence()) {
-        issues_.add(key, origin_of(file_, node), "in " + where + ": expected one value, got a list",
-                    where == "overrides" ? "lists of values belong under grid:" : "give one value per variant");
-        continue;
-      }
-      out.push_back({key, setting_of(node, origin_of(file_, node))});
-    }
+    for (const auto& [key, node] : flat) out.push_back({key, core::setting_of(node, origin_of(file_, node))});
     return out;
   }
 
@@ -106,18 +91,17 @@ class Reader {
         issues_.add(key, origin_of(file_, node), "in grid: the list of values is empty", "give at least one value");
         continue;
       }
+      // A value may itself be a list, for a key that takes one: `objective.mask_prob: [0.2,
+      // [0.15, 0.3]]`. Values are compared by their text (a list's as one line of flow YAML).
       GridAxis axis{key, {}};
-      std::set<std::string> values;
+      std::set<std::tuple<bool, bool, std::string>> values;
       for (const auto& v : node) {
-        if (!v.IsScalar()) {
-          issues_.add(key, origin_of(file_, v), "in grid: every value must be a single value, not a list or map");
+        core::Setting value = core::setting_of(v, origin_of(file_, v));
+        if (!values.emplace(value.is_null, value.is_scalar, value.value).second) {
+          issues_.add(key, value.origin, "in grid: value '" + (value.is_null ? "null" : value.value) + "' is listed twice");
           continue;
         }
-        if (!values.insert(v.Scalar()).second) {
-          issues_.add(key, origin_of(file_, v), "in grid: value '" + v.Scalar() + "' is listed twice");
-          continue;
-        }
-        axis.values.push_back(setting_of(v, origin_of(file_, v)));
+        axis.values.push_back(std::move(value));
       }
       axes.push_back(std::move(axis));
     }

@@ -8,9 +8,12 @@
 //     - {model.activation: relu}
 //   probes: [../probes/go-mfo.yaml]    # downstream probes of each run's final checkpoint
 //
-// Keys are the dotted keys of the command line; nested maps are accepted and flattened. Only the
-// structure is checked here; whether the keys and values make valid run configs is the planner's
-// job (sweep_plan.h), which resolves every run before anything starts.
+// Keys are the dotted keys of the command line; nested maps are accepted and flattened. In
+// overrides: and variants: a list is one value, for a list-valued key (`- {objective.mixture:
+// [...]}`); a grid axis's list holds its values, and each may itself be a list
+// (`objective.mask_prob: [0.2, [0.15, 0.3]]`). Only the structure is checked here; whether the
+// keys and values make valid run configs is the planner's job (sweep_plan.h), which resolves
+// every run before anything starts.
 #pragma once
 
 #include <filesystem>
@@ -45,7 +48,8 @@ struct SweepFile {
 
 // Reads and structurally checks a sweep file. Every problem found (unknown top-level keys with the
 // nearest valid one suggested, a missing base, a grid axis that is not a non-empty list of
-// scalars, a variant that is not a map, a key given twice) is reported at once as a ConfigError.
+// distinct values, a variant that is not a map, a key given twice) is reported at once as a
+// ConfigError.
 SweepFile read_sweep_file(const std::filesystem::path& path);
 
 }  // namespace ankh::sweep

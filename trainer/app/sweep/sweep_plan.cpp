@@ -32,6 +32,19 @@ std::string sanitise(const std::string& text) {
   return out;
 }
 
+// A value's part of a run name. A list or map (flow YAML) loses its punctuation, and the runs of
+// '_' that leaves shrink to one, so that "__" still only separates keys: "[0.15, 0.3]" ->
+// "0.15_0.3", "[{kind: ankh, weight: 3}]" -> "kind_ankh_weight_3".
+std::string value_part(const core::Setting& value) {
+  if (value.is_null) return "null";
+  if (value.is_scalar) return sanitise(value.value);
+  std::string out;
+  for (char c : sanitise(value.value))
+    if (c != '_' || (!out.empty() && out.back() != '_')) out += c;
+  if (!out.empty() && out.back() == '_') out.pop_back();
+  return out.empty() ? "empty" : out;
+}
+
 std::string short_hash(const std::string& text) { return fmt::format("{:08x}", core::hash_bytes(text) & 0xffffffffULL); }
 
 // The grid's points, last axis fastest (as itertools.product).
@@ -90,7 +103,7 @@ std::string run_name(const std::vector<Assignment>& varying, const std::vector<s
   std::string full_text;
   for (const auto& a : varying) {
     const bool full = std::find(full_keys.begin(), full_keys.end(), a.key) != full_keys.end();
-    parts.push_back(sanitise(full ? a.key : leaf_of(a.key)) + "-" + sanitise(a.value.is_null ? "null" : a.value.value));
+    parts.push_back(sanitise(full ? a.key : leaf_of(a.key)) + "-" + value_part(a.value));
     full_text += a.key + "=" + a.value.value + "\n";
   }
   std::string name = core::join(parts, "__");
@@ -188,6 +201,17 @@ std::vector<PlannedRun> named_runs(const SweepFile& sweep, const std::vector<std
   return runs;
 }
 
+// A list that the sweep file gives a key taking one value (in overrides: or a variant) was
+// likely meant as values to sweep: say where those go.
+core::ConfigIssue with_grid_hint(core::ConfigIssue issue, const SweepFile& sweep, const PlannedRun& run) {
+  if (!issue.hint.empty() || !core::ends_with(issue.message, "got a list or map")) return issue;
+  bool listed = false;
+  for (const auto* assignments : {&sweep.overrides, &run.varying})
+    for (const auto& a : *assignments) listed = listed || (a.key == issue.key && !a.value.is_scalar);
+  if (listed) issue.hint = "to run one value after another, list the values under grid:";
+  return issue;
+}
+
 // Resolves and validates every run's config (base < sweep overrides < command line < the run's own
 // values), the batch geometry on `world_size` ranks included; all problems of all runs at once.
 void resolve_configs(const SweepFile& sweep, const PlanOptions& options, std::vector<PlannedRun>& runs) {
@@ -201,14 +225,14 @@ void resolve_configs(const SweepFile& sweep, const PlanOptions& options, std::ve
     for (const auto& a : run.varying) source.set(a.key, a.value);
     source.set("run.dir", core::Setting{run.dir.string(), false, true, "ankh sweep"});
     try {
-      run.config = core::resolve<trainer::RunConfig>(source);
+      run.config = trainer::resolve_run_config(source);
       const core::Setting* set_at = source.find("train.global_batch");
       core::IssueList geometry;
       data::check_batch_geometry(run.config.train.global_batch, run.config.train.micro_batch, options.world_size,
                                  geometry, set_at ? set_at->origin : "");
       for (const auto& issue : geometry.issues()) run_issues.add(issue, run.name);
     } catch (const core::ConfigError& e) {
-      for (const auto& issue : e.issues()) run_issues.add(issue, run.name);
+      for (const auto& issue : e.issues()) run_issues.add(with_grid_hint(issue, sweep, run), run.name);
     }
   }
   core::IssueList issues;
