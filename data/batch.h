@@ -15,6 +15,7 @@ struct Batch {
   torch::Tensor decoder_input_ids;       // [B, Ld] <pad> (the start token) then targets shifted right
   torch::Tensor decoder_attention_mask;  // [B, Ld] 1 at real tokens, 0 at padding
   torch::Tensor labels;                  // [B, Ld] target ids; kIgnoreLabel (-100) at padding
+  torch::Tensor tasks;                   // [B] each sample's task: its index in objective.mixture (0 when single)
 
   int64_t target_tokens = 0;         // labels that count in the loss, in this micro-batch
   int64_t global_target_tokens = 0;  // the same over the whole global batch (the loss divisor)

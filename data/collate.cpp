@@ -20,15 +20,18 @@ Batch collate(const Example* examples, std::size_t count) {
   batch.decoder_input_ids = torch::full({b, static_cast<int64_t>(ld)}, kPad, opts);
   batch.decoder_attention_mask = torch::zeros({b, static_cast<int64_t>(ld)}, opts);
   batch.labels = torch::full({b, static_cast<int64_t>(ld)}, kIgnoreLabel, opts);
+  batch.tasks = torch::empty({b}, opts);
 
   int64_t* in = batch.input_ids.data_ptr<int64_t>();
   int64_t* in_mask = batch.attention_mask.data_ptr<int64_t>();
   int64_t* dec = batch.decoder_input_ids.data_ptr<int64_t>();
   int64_t* dec_mask = batch.decoder_attention_mask.data_ptr<int64_t>();
   int64_t* labels = batch.labels.data_ptr<int64_t>();
+  int64_t* tasks = batch.tasks.data_ptr<int64_t>();
   int64_t tokens = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const Example& e = examples[i];
+    tasks[i] = e.task;
     int64_t* in_row = in + i * le;
     int64_t* in_mask_row = in_mask + i * le;
     for (std::size_t t = 0; t < e.input.size(); ++t) {

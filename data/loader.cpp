@@ -42,7 +42,7 @@ void check_batch_geometry(int64_t global_batch, int64_t micro_batch, int64_t wor
 
 namespace {
 
-std::unique_ptr<const Objective> checked_objective(const LoaderOptions& o) {
+std::unique_ptr<const TaskMixture> checked_objective(const LoaderOptions& o) {
   core::IssueList issues;
   o.objective.validate(issues);
   validate_objective(o.objective, o.data, issues);
@@ -53,14 +53,15 @@ std::unique_ptr<const Objective> checked_objective(const LoaderOptions& o) {
                            std::to_string(o.world_size) + ")");
   if (issues.empty()) check_batch_geometry(o.global_batch, o.micro_batch, o.world_size, issues);
   issues.throw_if_any();
-  return make_objective(o.objective);
+  return std::make_unique<TaskMixture>(o.objective);
 }
 
 OrderOptions order_options(const LoaderOptions& o) {
   OrderOptions order;
   order.seed = o.seed;
   order.global_batch = o.global_batch;
-  order.max_length = o.data.max_length;
+  // The order crops samples to max_length - 1 residues; a task token takes one more encoder token.
+  order.max_length = max_residues(o.objective, o.data) + 1;
   order.bucket_window = o.data.bucket_window;
   return order;
 }

@@ -21,7 +21,7 @@
 #include "data/dataset.h"
 #include "data/global_order.h"
 #include "data/loader_options.h"
-#include "data/objectives/objective.h"
+#include "data/objectives/mixture.h"
 
 namespace ankh::data {
 
@@ -48,7 +48,7 @@ class StepBuilder {
   // Valid: steps per evaluation; Train: -1 (endless).
   int64_t total_steps() const;
   const LoaderOptions& options() const { return options_; }
-  const Objective& objective() const { return *objective_; }
+  const TaskMixture& objective() const { return *objective_; }
   GlobalOrder& order() { return order_; }
 
   // The step that starts at `at`. with_batches=false skips the tensors (inspection tools).
@@ -64,7 +64,7 @@ class StepBuilder {
  private:
   std::shared_ptr<const Dataset> dataset_;
   LoaderOptions options_;
-  std::unique_ptr<const Objective> objective_;
+  std::unique_ptr<const TaskMixture> objective_;
   GlobalOrder order_;
 };
 

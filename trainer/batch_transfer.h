@@ -16,6 +16,7 @@ inline data::Batch to_device(const data::Batch& batch, const torch::Device& devi
   out.decoder_input_ids = batch.decoder_input_ids.to(device, non_blocking);
   out.decoder_attention_mask = batch.decoder_attention_mask.to(device, non_blocking);
   out.labels = batch.labels.to(device, non_blocking);
+  if (batch.tasks.defined()) out.tasks = batch.tasks.to(device, non_blocking);
   return out;
 }
 

@@ -1,6 +1,9 @@
 #include "trainer/run_config.h"
 
+#include <algorithm>
+
 #include "data/objectives/objective.h"
+#include "data/vocab.h"
 #include "trainer/optim/schedule.h"
 
 namespace ankh::trainer {
@@ -29,11 +32,21 @@ void RunConfig::validate(core::IssueList& issues) const {
   checkpoint.validate(issues);
 }
 
+RunConfig resolve_run_config(const core::ConfigSource& source) {
+  core::IssueList found;
+  data::check_mixture_keys(source, found);
+  RunConfig config = core::resolve<RunConfig>(source, found);
+  // Task tokens need embedding rows after Ankh's 144: the model grows to fit (a larger
+  // vocab_size set by hand stays). A resolved config printed and read again is unchanged.
+  config.model.vocab_size = std::max(config.model.vocab_size, data::vocab_size_for(config.objective.task_tokens().size()));
+  return config;
+}
+
 RunConfig load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
   core::ConfigSource source;
   source.add_file(file);
   for (const auto& o : overrides) source.add_override(o);
-  return core::resolve<RunConfig>(source);
+  return resolve_run_config(source);
 }
 
 data::LoaderOptions loader_options(const RunConfig& config, data::Split split, int rank, int world_size) {

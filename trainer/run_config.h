@@ -32,6 +32,11 @@ struct RunConfig {
   void validate(core::IssueList& issues) const;
 };
 
+// Every section of `source` read and validated (all problems at once, as a ConfigError), the
+// single-objective keys checked against objective.mixture, and model.vocab_size grown to fit the
+// objective's task tokens (data::vocab_size_for). What `ankh train`, `ankh config` and sweeps use.
+RunConfig resolve_run_config(const core::ConfigSource& source);
+
 // defaults < `file` (after its base chain) < `overrides` ("section.key=value"), validated.
 RunConfig load_run_config(const std::filesystem::path& file, const std::vector<std::string>& overrides);
 

@@ -295,7 +295,7 @@ TEST_F(DataLoaderTest, InconsistentOptionsAreClearErrors) {
   EXPECT_THROW(make(options(1, 0, 4096, 4)), core::InputError);   // more than the split
   EXPECT_THROW(make(options(2, 2)), core::UsageError);            // no such rank
   LoaderOptions o = options();
-  o.objective.mask_prob = 0.9;
+  o.objective.single.mask_prob = {0.9};
   o.data.max_length = 512;
   EXPECT_THROW(make(o), core::ConfigError);  // needs too many sentinels
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "data/objectives/mixture.h"
 #include "data/objectives/objective.h"
 #include "data/objectives/t5_span.h"
 #include "data/vocab.h"
@@ -27,11 +28,14 @@ std::vector<uint8_t> random_sequence(std::mt19937_64& rng, int64_t n) {
 
 ObjectiveConfig config(const std::string& kind, double p = 0.2, double span = 3) {
   ObjectiveConfig c;
-  c.kind = *objective_kinds().parse(kind);
-  c.mask_prob = p;
-  c.mean_span_length = span;
+  c.single.kind = *objective_kinds().parse(kind);
+  c.single.mask_prob = {p};
+  c.single.mean_span_length = span;
   return c;
 }
+
+// The objective the loader runs for a config: the single objective as a mixture of one.
+std::unique_ptr<const Objective> make_objective(const ObjectiveConfig& c) { return std::make_unique<TaskMixture>(c); }
 
 // Undoes an objective: the original residues from input and target, or a failure message.
 // Also returns the masked positions.

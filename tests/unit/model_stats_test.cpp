@@ -37,14 +37,28 @@ TEST(CountParameters, AnkhBaseAndLargeAreThePapers) {
 
 TEST(DecoderLength, FollowsTheObjective) {
   data::ObjectiveConfig o;
-  o.kind = data::ObjectiveKind::Ankh;
-  o.mask_prob = 0.2;
+  o.single.kind = data::ObjectiveKind::Ankh;
+  o.single.mask_prob = {0.2};
   EXPECT_EQ(typical_decoder_length(o, 512), 205);  // 2 * round(0.2 * 511) + 1
-  o.kind = data::ObjectiveKind::T5Span;
-  o.mean_span_length = 3;
+  o.single.kind = data::ObjectiveKind::T5Span;
+  o.single.mean_span_length = 3;
   EXPECT_EQ(typical_decoder_length(o, 512), 102 + 34 + 1);
-  o.kind = data::ObjectiveKind::FullReconstruction;
+  o.single.kind = data::ObjectiveKind::FullReconstruction;
   EXPECT_EQ(typical_decoder_length(o, 512), 512);
+  o.single.kind = data::ObjectiveKind::Completion;
+  o.single.prefix_fraction = {0.3, 0.7};
+  EXPECT_EQ(typical_decoder_length(o, 512), 511 - 256 + 1);  // the mean fraction 0.5
+
+  // A mixture: the mean by weight; multi-rate masking: the mean over the rates; a task token
+  // takes an encoder token (510 residues).
+  data::TaskConfig ankh, completion;
+  ankh.weight = 3;
+  ankh.mask_prob = {0.1, 0.3};  // 2 * 51 + 1 = 103 and 2 * 153 + 1 = 307: 205
+  ankh.prefix_token = "[NLU]";
+  completion.kind = data::ObjectiveKind::Completion;
+  completion.prefix_length = 100;  // 510 - 100 + 1 = 411
+  o.mixture = {ankh, completion};
+  EXPECT_EQ(typical_decoder_length(o, 512), std::llround((3 * 205.0 + 411) / 4));
 }
 
 TEST(Flops, HandComputedSmallModel) {

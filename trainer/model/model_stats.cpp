@@ -40,18 +40,40 @@ ParamCounts count_parameters(const ModelConfig& c) {
   return p;
 }
 
-int64_t typical_decoder_length(const data::ObjectiveConfig& objective, int64_t encoder_len) {
-  const int64_t residues = std::max<int64_t>(encoder_len - 1, 1);
-  const int64_t masked = std::llround(objective.mask_prob * static_cast<double>(residues));
-  switch (objective.kind) {
-    case data::ObjectiveKind::Ankh: return 2 * masked + 1;
+namespace {
+
+// One task's decoder length for a full-length sample at masking rate `rate`.
+double task_decoder_length(const data::TaskConfig& task, double rate, int64_t residues) {
+  const int64_t masked = std::llround(rate * static_cast<double>(residues));
+  switch (task.kind) {
+    case data::ObjectiveKind::Ankh: return static_cast<double>(2 * masked + 1);
     case data::ObjectiveKind::T5Span: {
-      const int64_t spans = std::max<int64_t>(1, std::llround(static_cast<double>(masked) / objective.mean_span_length));
-      return masked + spans + 1;
+      const int64_t spans = std::max<int64_t>(1, std::llround(static_cast<double>(masked) / task.mean_span_length));
+      return static_cast<double>(masked + spans + 1);
     }
-    case data::ObjectiveKind::FullReconstruction: return residues + 1;
+    case data::ObjectiveKind::FullReconstruction: return static_cast<double>(residues + 1);
+    case data::ObjectiveKind::Completion: {
+      const double fraction = (task.prefix_fraction.front() + task.prefix_fraction.back()) / 2;
+      const int64_t prefix = task.prefix_length > 0 ? task.prefix_length : std::llround(fraction * static_cast<double>(residues));
+      return static_cast<double>(residues - std::clamp<int64_t>(prefix, 1, std::max<int64_t>(1, residues - 1)) + 1);
+    }
   }
   throw core::Error("unknown objective kind", "objective.kind");  // unreachable: the enum is closed
+}
+
+}  // namespace
+
+int64_t typical_decoder_length(const data::ObjectiveConfig& objective, int64_t encoder_len) {
+  const int64_t residues = std::max<int64_t>(encoder_len - objective.reserved_input_tokens(), 1);
+  // The mean over the tasks by weight, and over each task's masking rates (drawn uniformly).
+  double total = 0, weights = 0;
+  for (const auto& task : objective.tasks()) {
+    double sum = 0;
+    for (double rate : task.mask_prob) sum += task_decoder_length(task, rate, residues);
+    total += task.weight * sum / static_cast<double>(task.mask_prob.size());
+    weights += task.weight;
+  }
+  return std::llround(total / weights);
 }
 
 ForwardFlops forward_flops(const ModelConfig& c, int64_t encoder_len, int64_t decoder_len) {

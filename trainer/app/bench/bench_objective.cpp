@@ -71,11 +71,11 @@ cli::Action setup_objective(CLI::App& sub) {
     std::cout << "\n| objective | tokens/s (1 core) | vs. copying the residues | target |\n|---|---|---|---|\n";
     std::printf("| (copy only, baseline) | %s | 1.00 | - |\n", core::format_si(residues / copy_s).c_str());
     for (const std::string& kind : data::objective_kinds().names()) {
-      data::ObjectiveConfig c;
+      data::TaskConfig c;
       c.kind = *data::objective_kinds().parse(kind);
-      c.mask_prob = o->mask_prob;
+      c.mask_prob = {o->mask_prob};
       c.mean_span_length = o->mean_span_length;
-      const auto objective = data::make_objective(c);
+      const auto objective = data::make_task_objective(c);
       const double s = best_of([&] {
         int64_t index = 0;
         for (const auto& p : proteins) {
@@ -86,7 +86,7 @@ cli::Action setup_objective(CLI::App& sub) {
       const std::string span =
           c.kind == data::ObjectiveKind::T5Span ? ", mean span " + core::format_double(c.mean_span_length) : "";
       std::printf("| %s (mask_prob %s%s) | %s | %.2f | >= 1 M tokens/s with the loader |\n", kind.c_str(),
-                  core::format_double(c.mask_prob).c_str(), span.c_str(),
+                  core::format_double(o->mask_prob).c_str(), span.c_str(),
                   core::format_si(residues / s).c_str(), copy_s / s);
     }
     std::cout.flush();

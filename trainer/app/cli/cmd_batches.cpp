@@ -27,11 +27,13 @@ struct Options {
   bool decode = false, json = false;
 };
 
-std::string decode_bytes(const std::vector<uint8_t>& ids) { return data::decode(std::vector<int64_t>(ids.begin(), ids.end())); }
+std::string decode_bytes(const std::vector<uint8_t>& ids, const std::vector<std::string>& task_tokens) {
+  return data::decode(std::vector<int64_t>(ids.begin(), ids.end()), task_tokens);
+}
 
 // One sample as the loader makes it, as JSON (--json) or as text (with --decode, in letters).
-void print_sample(const Options& o, const data::Dataset& dataset, data::StepBuilder& builder,
-                  const data::PlannedStep& ps, std::size_t i, int rank, int64_t global_batch) {
+void print_sample(const Options& o, const data::Dataset& dataset, data::StepBuilder& builder, const data::PlannedStep& ps,
+                  std::size_t i, int rank, int64_t global_batch, const std::vector<std::string>& task_tokens) {
   const data::Split split = o.split;
   const data::SampleRef& s = ps.samples[i];
   const data::Example& e = ps.examples[i];
@@ -41,7 +43,8 @@ void print_sample(const Options& o, const data::Dataset& dataset, data::StepBuil
     nlohmann::json j = {{"step", ps.global_step},    {"epoch", ps.epoch},          {"rank", rank},
                         {"global_index", global_index}, {"sample", s.index},       {"id", dataset.id(split, s.index)},
                         {"length", s.length},         {"crop_start", s.crop_start}, {"tokens", residues.ids()},
-                        {"input_ids", e.input},       {"target_ids", e.target}};
+                        {"input_ids", e.input},       {"target_ids", e.target},     {"task", e.task},
+                        {"task_kind", data::name_of(builder.objective().kind(static_cast<std::size_t>(e.task)))}};
     std::cout << j.dump() << "\n";
     return;
   }
@@ -51,9 +54,12 @@ void print_sample(const Options& o, const data::Dataset& dataset, data::StepBuil
     std::cout << " (cropped from " << dataset.length(split, s.index) << " at " << s.crop_start << ")";
   std::cout << "\n";
   if (o.decode) {
+    if (builder.objective().size() > 1)
+      std::cout << "      task     " << e.task << " (" << data::name_of(builder.objective().kind(static_cast<std::size_t>(e.task)))
+                << ")\n";
     std::cout << "      sequence " << data::decode(residues.ids()) << "\n"
-              << "      input    " << decode_bytes(e.input) << "\n"
-              << "      target   " << decode_bytes(e.target) << "\n";
+              << "      input    " << decode_bytes(e.input, task_tokens) << "\n"
+              << "      target   " << decode_bytes(e.target, task_tokens) << "\n";
   }
 }
 
@@ -76,6 +82,7 @@ int run(const Options& o) {
   }
   const data::StepBuilder& any = *builders.front();
   const int64_t total = any.total_steps();
+  const std::vector<std::string> task_tokens = config.objective.task_tokens();
   if (!o.json) {
     std::cout << "# " << config.data.dataset << ": " << core::format_count(dataset->size(lo.split)) << " "
               << data::name_of(o.split) << " sequences; global batch " << lo.global_batch << ", micro batch "
@@ -93,7 +100,7 @@ int run(const Options& o) {
                   << ps.global_size << " samples, " << core::format_count(ps.global_target_tokens)
                   << " target tokens in the global batch\n";
       for (std::size_t i = 0; i < ps.samples.size(); ++i)
-        print_sample(o, *dataset, builder, ps, i, first_rank + static_cast<int>(k), lo.global_batch);
+        print_sample(o, *dataset, builder, ps, i, first_rank + static_cast<int>(k), lo.global_batch, task_tokens);
     }
   }
   return 0;
@@ -114,7 +121,7 @@ Action setup_batches(CLI::App& sub) {
   sub.add_flag("--decode", o->decode, "show each sample's sequence, encoder input and decoder target");
   sub.add_flag("--json", o->json,
                "one JSON object per sample: step, epoch, rank, global_index, sample, id, length, crop_start, tokens, "
-               "input_ids, target_ids");
+               "input_ids, target_ids, task (index in objective.mixture), task_kind");
   return [o]() { return run(*o); };
 }
 

@@ -16,6 +16,14 @@ namespace ankh::cli {
 
 namespace {
 
+// "objective ankh", or "a mixture of ankh and completion".
+std::string objective_text(const data::ObjectiveConfig& objective) {
+  std::vector<std::string> kinds;
+  for (const auto& t : objective.tasks()) kinds.emplace_back(data::name_of(t.kind));
+  if (kinds.size() == 1) return "objective " + kinds[0];
+  return "a mixture of " + core::join(kinds, ", ");
+}
+
 std::string row(const std::string& label, const std::string& value, const std::string& note = {}) {
   char buffer[256];
   std::snprintf(buffer, sizeof buffer, "  %-13s %16s", label.c_str(), value.c_str());
@@ -54,7 +62,7 @@ std::string describe(const trainer::RunConfig& c) {
   const double per_sequence = per_token * static_cast<double>(le);
   out << "\ntraining FLOPs (matmuls incl. attention; forward + backward = 3 x forward)\n"
       << row("lengths", std::to_string(le) + " / " + std::to_string(ld),
-             "encoder (data.max_length) / decoder (typical for objective " + std::string(data::name_of(c.objective.kind)) + ")")
+             "encoder (data.max_length) / decoder (typical for " + objective_text(c.objective) + ")")
       << row("per token", flops(per_token), "per encoder token")
       << row("per sequence", flops(per_sequence),
              "encoder " + percent(static_cast<int64_t>(fwd.encoder), static_cast<int64_t>(fwd.total())) +
@@ -86,7 +94,7 @@ Action setup_info(CLI::App& sub) {
   auto args = std::make_shared<ConfigArgs>();
   add_config_args(sub, *args);
   sub.footer("Lengths: the encoder length is data.max_length; the decoder length is the typical one for\n"
-             "objective.kind. Formulas: docs/model.md.");
+             "the objective (a mixture: the mean over its tasks by weight). Formulas: docs/model.md.");
   return [args]() {
     std::cout << describe(args->load());
     return 0;
