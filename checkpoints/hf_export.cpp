@@ -1,5 +1,7 @@
 #include "checkpoints/hf_export.h"
 
+#include <algorithm>
+#include <map>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -45,6 +47,18 @@ void fail_on_problems(const std::vector<std::string>& problems, const std::strin
   throw CheckpointError(what, where, hint);
 }
 
+// config.json's "task_tokens" (token -> id) and the tokenizer's task tokens must be the same
+// tokens at the same ids: the two files describe one vocabulary.
+void check_task_tokens(const nlohmann::json& t5_config, const TokenizerSpec& tokenizer, const std::string& where) {
+  nlohmann::json expected = nlohmann::json::object();
+  for (const auto& t : tokenizer.task_tokens)
+    expected[t] = std::find(tokenizer.tokens.begin(), tokenizer.tokens.end(), t) - tokenizer.tokens.begin();
+  const nlohmann::json given = t5_config.contains("task_tokens") ? t5_config["task_tokens"] : nlohmann::json::object();
+  if (given != expected)
+    throw CheckpointError("config.json's task_tokens " + given.dump() + " differ from the tokenizer's " + expected.dump(), where,
+                          "build both from the same list of task tokens");
+}
+
 }  // namespace
 
 std::string model_card_markdown(const nlohmann::json& t5_config, const HfModelCard& card, const HfExportOptions& options) {
@@ -62,6 +76,17 @@ std::string model_card_markdown(const nlohmann::json& t5_config, const HfModelCa
         "embeddings = model(**batch).last_hidden_state  # [batch, length + 1, d_model]\n```\n\n"
         "Each residue is one token (whitespace is ignored); `<extra_id_0>` … are the sentinels of the span-denoising "
         "objective.\n\n";
+  if (t5_config.contains("task_tokens") && t5_config["task_tokens"].is_object() && !t5_config["task_tokens"].empty()) {
+    // Listed by id (a JSON object is ordered by key).
+    std::map<int64_t, std::string> by_id;
+    for (auto it = t5_config["task_tokens"].begin(); it != t5_config["task_tokens"].end(); ++it)
+      if (it.value().is_number_integer()) by_id[it.value().get<int64_t>()] = it.key();
+    std::string list;
+    for (const auto& [id, token] : by_id) list += std::string(list.empty() ? "" : ", ") + "`" + token + "` (" + std::to_string(id) + ")";
+    md << "Task tokens, which the training objective prepended to the encoder input of their tasks: " << list
+       << ". The tokenizer matches them whole (`tokenizer([\"" << by_id.begin()->second
+       << "MKTAYIAKQR\"])` gives the task token, then one token per residue).\n\n";
+  }
   md << "## Architecture\n\n| key | value |\n|---|---|\n";
   for (const char* key : {"d_model", "num_heads", "d_kv", "d_ff", "num_layers", "num_decoder_layers", "feed_forward_proj",
                           "relative_attention_num_buckets", "relative_attention_max_distance", "vocab_size", "tie_word_embeddings"})
@@ -100,6 +125,7 @@ fs::path write_hf_directory(const fs::path& out, const nlohmann::json& t5_config
                               std::to_string(vocab_size),
                           out.string());
   validate(tokenizer);
+  check_task_tokens(t5_config, tokenizer, out.string());
 
   const fs::path tmp = out.string() + ".tmp";
   std::error_code ec;

@@ -2,7 +2,8 @@
 // transformers' T5ForConditionalGeneration / T5EncoderModel and AutoTokenizer), and reading one
 // back for `model.init_from` (ours, or an official Ankh download converted to safetensors).
 //
-//   DIR/config.json              the T5 config (built by the caller from the model config)
+//   DIR/config.json              the T5 config (built by the caller from the model config; with task
+//                                tokens, "task_tokens": {"[S2S]": 144, ...}, token -> id)
 //   DIR/model.safetensors        tensors under Hugging Face names, fp32, bf16 or fp16
 //   DIR/tokenizer.json, tokenizer_config.json, special_tokens_map.json   (hf_tokenizer.h)
 //   DIR/README.md                model card: architecture, training config, final metrics

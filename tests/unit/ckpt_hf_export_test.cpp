@@ -180,6 +180,52 @@ TEST(CkptHfExport, TokenizerFiles) {
   EXPECT_NE(error_of([&] { validate(bad); }).find("'<unk>' is not in the vocabulary"), std::string::npos);
 }
 
+// Task tokens ("[S2S]": multi-character, not <...>) are special added tokens after the sentinels.
+TEST(CkptHfExport, TaskTokensAreSpecialAddedTokens) {
+  TokenizerSpec spec{data::vocabulary({"[NLU]", "[S2S]"})};
+  EXPECT_NE(error_of([&] { validate(spec); }).find("'[NLU]' (id 144) is neither one character, <special> nor a task token"),
+            std::string::npos);
+  spec.task_tokens = {"[NLU]", "[S2S]"};
+  const auto tok = tokenizer_json(spec);
+  EXPECT_EQ(tok["model"]["vocab"]["[S2S]"], 145);
+  ASSERT_EQ(tok["added_tokens"].size(), 3u + 116u + 2u);
+  const auto& last = tok["added_tokens"].back();
+  EXPECT_EQ(last["id"], 145);
+  EXPECT_EQ(last["content"], "[S2S]");
+  EXPECT_EQ(last["special"], true);
+  EXPECT_EQ(last["normalized"], false);  // matched on the raw text, before lower case is raised
+  const auto map = special_tokens_map_json(spec);
+  ASSERT_EQ(map["additional_special_tokens"].size(), 118u);
+  EXPECT_EQ(map["additional_special_tokens"][115], "<extra_id_115>");
+  EXPECT_EQ(map["additional_special_tokens"][116], "[NLU]");
+  EXPECT_EQ(map["additional_special_tokens"][117], "[S2S]");
+  EXPECT_EQ(tokenizer_config_json(spec)["additional_special_tokens"], map["additional_special_tokens"]);
+
+  TokenizerSpec bad = spec;
+  bad.task_tokens.push_back("[ABC]");
+  EXPECT_NE(error_of([&] { validate(bad); }).find("task token '[ABC]' is not in the vocabulary"), std::string::npos);
+  bad = TokenizerSpec{{"<pad>", "</s>", "<unk>", "!"}};
+  bad.task_tokens = {"!"};
+  EXPECT_NE(error_of([&] { validate(bad); }).find("fewer than two characters"), std::string::npos);
+
+  // config.json lists them (token -> id), and must list exactly the tokenizer's.
+  ScratchDir scratch;
+  auto config = small_config();
+  config["vocab_size"] = 160;
+  const NamedTensors tensors = tensors_for(config);
+  std::string e = error_of([&] { write_hf_directory(scratch / "hf", config, tensors, spec, card()); });
+  EXPECT_NE(e.find("config.json's task_tokens {} differ from the tokenizer's {\"[NLU]\":144,\"[S2S]\":145}"), std::string::npos) << e;
+  EXPECT_FALSE(fs::exists(scratch / "hf"));
+  config["task_tokens"] = {{"[NLU]", 144}, {"[S2S]", 145}};
+  write_hf_directory(scratch / "hf", config, tensors, spec, card());
+  EXPECT_EQ(nlohmann::json::parse(core::read_file(scratch / "hf" / "config.json"))["task_tokens"]["[S2S]"], 145);
+  const std::string readme = core::read_file(scratch / "hf" / "README.md");
+  EXPECT_NE(readme.find("`[NLU]` (144), `[S2S]` (145)"), std::string::npos) << readme;
+  if (!testing::python_has_numpy()) GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  const auto result = testing::check_hf_export(scratch / "hf");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
 TEST(CkptHfExport, WrongTensorsAreListedAndNothingIsWritten) {
   ScratchDir scratch;
   NamedTensors tensors = tensors_for(small_config());

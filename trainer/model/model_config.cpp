@@ -48,6 +48,9 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   core::choice(v, "precision", precision, precisions(),
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");
+  v.field("resize_vocab", resize_vocab,
+          "let init_from have fewer embedding rows than vocab_size (a 144-token model, task tokens added): its rows are "
+          "copied and each new row of shared and lm_head starts as their mean; without it a smaller vocabulary is an error");
 }
 
 void ModelConfig::validate(core::IssueList& issues) const {

@@ -43,6 +43,7 @@ struct ModelConfig {
   AttentionKernel attention = AttentionKernel::Auto;
   Precision precision = Precision::Bf16;
   std::string init_from;           // Hugging Face directory to start from ("" = random init)
+  bool resize_vocab = false;       // init_from may have fewer embedding rows than vocab_size: new rows = their mean
 
   void visit(core::FieldVisitor& v);
   void validate(core::IssueList& issues) const;

@@ -224,7 +224,7 @@ const char* dtype_flag(torch::ScalarType dtype) { return dtype == torch::kBFloat
 
 Encoder load_encoder(const fs::path& source, const torch::Device& device, torch::ScalarType dtype) {
   LoadedWeights w = load_weights(source);
-  if (w.hugging_face) check_hf_vocabulary(source);
+  if (w.hugging_face) check_hf_vocabulary(source, w.task_tokens);  // the task tokens its config.json lists
   if (w.config.vocab_size < data::kFirstResidue + data::kNumResidues)
     throw core::CheckpointError("vocab_size " + std::to_string(w.config.vocab_size) + " is too small for Ankh's residue ids",
                                 w.source, "ankh embeds with Ankh's 144-token vocabulary");

@@ -1,6 +1,5 @@
 #include "trainer/weights/exporter.h"
 
-
 #include <spdlog/spdlog.h>
 
 #include "checkpoints/hf_export.h"
@@ -103,7 +102,10 @@ ExportResult export_checkpoint(const ExportOptions& o) {
   options.dtype = o.dtype;
   options.encoder_only = o.encoder_only;
   options.overwrite = o.overwrite;
-  checkpoints::write_hf_directory(o.output, hf_t5_config(w.config), w.tensors, checkpoints::TokenizerSpec{data::vocabulary()}, card, options);
+  // Task tokens (the checkpoint's objective) follow Ankh's 144 in the tokenizer and are listed in config.json.
+  checkpoints::TokenizerSpec tokenizer{data::vocabulary(w.task_tokens)};
+  tokenizer.task_tokens = w.task_tokens;
+  checkpoints::write_hf_directory(o.output, hf_t5_config(w.config, w.task_tokens), w.tensors, tokenizer, card, options);
 
   ExportResult r;
   r.checkpoint = w.source;

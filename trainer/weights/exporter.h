@@ -1,6 +1,7 @@
 // `ankh export`: a committed checkpoint -> a Hugging Face T5 directory (docs/architecture.md, "Export"):
-// config.json, model.safetensors under HF names, tokenizer files for Ankh's vocabulary, and a
-// model card with the resolved training config, the step, tokens seen and the final metrics.
+// config.json, model.safetensors under HF names, tokenizer files for Ankh's vocabulary (and the
+// task tokens of the checkpoint's objective, ids 144, ...; config.json lists them as
+// "task_tokens"), and a model card with the resolved training config, the step, tokens seen and the final metrics.
 // The directory is written by checkpoints::write_hf_directory (into DIR.tmp, renamed when complete).
 #pragma once
 

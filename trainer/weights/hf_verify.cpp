@@ -1,6 +1,8 @@
 #include "trainer/weights/hf_verify.h"
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "checkpoints/hf_export.h"
 #include "checkpoints/t5_layout.h"
@@ -59,8 +61,14 @@ core::VerifyReport verify_hf_export(const fs::path& dir) {
     const int64_t bad = (~torch::isfinite(tensor)).sum().item<int64_t>();
     if (bad > 0) report.add(dir.string(), "tensor " + name + " has " + core::format_count(bad) + " non-finite values");
   }
+  std::vector<std::string> task_tokens;  // config.json's, which tokenizer.json must number alike
   try {
-    check_hf_vocabulary(dir);
+    task_tokens = task_tokens_from_hf(model.config, config_where);
+  } catch (const core::Error& e) {
+    report.add(config_where, e.what_text());
+  }
+  try {
+    check_hf_vocabulary(dir, task_tokens);
   } catch (const core::Error& e) {
     report.add(e.where().empty() ? dir.string() : e.where(), e.what_text());
   }

@@ -1,7 +1,9 @@
 #include "trainer/weights/model_io.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <type_traits>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +15,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/strings.h"
+#include "data/data_config.h"
 #include "data/vocab.h"
 
 namespace ankh::weights {
@@ -59,8 +62,8 @@ void load_parameters(model::T5Model& model, const checkpoints::NamedTensors& ten
   for (auto& [name, param] : params) param.copy_(tensors.at(name));
 }
 
-nlohmann::json hf_t5_config(const model::ModelConfig& c) {
-  return {
+nlohmann::json hf_t5_config(const model::ModelConfig& c, const std::vector<std::string>& task_tokens) {
+  nlohmann::json config = {
       {"architectures", {"T5ForConditionalGeneration"}},
       {"model_type", "t5"},
       {"vocab_size", c.vocab_size},
@@ -84,6 +87,56 @@ nlohmann::json hf_t5_config(const model::ModelConfig& c) {
       {"decoder_start_token_id", 0},
       {"torch_dtype", "float32"},
   };
+  // Only with task tokens: a plain Ankh export stays as it was.
+  if (!task_tokens.empty()) {
+    nlohmann::json ids = nlohmann::json::object();
+    for (std::size_t k = 0; k < task_tokens.size(); ++k) ids[task_tokens[k]] = data::kVocabSize + static_cast<int64_t>(k);
+    config["task_tokens"] = ids;
+  }
+  return config;
+}
+
+std::vector<std::string> task_tokens_from_hf(const nlohmann::json& hf, const std::string& source) {
+  if (!hf.is_object() || !hf.contains("task_tokens") || hf["task_tokens"].is_null()) return {};
+  const nlohmann::json& j = hf["task_tokens"];
+  const std::string hint = "\"task_tokens\" maps each task token to its id, from 144 on: {\"[S2S]\": 144, ...}";
+  auto shortened = [](const nlohmann::json& v) {
+    std::string text = v.dump();
+    return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+  };
+  if (!j.is_object()) throw core::CheckpointError("config.json: 'task_tokens' is not an object: " + shortened(j), source, hint);
+  std::map<int64_t, std::string> by_id;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!it.value().is_number_integer())
+      throw core::CheckpointError("config.json: task token '" + it.key() + "' has no integer id: " + shortened(it.value()), source,
+                                  hint);
+    const std::string problem = data::task_token_problem(it.key());
+    if (!problem.empty()) throw core::CheckpointError("config.json: task token '" + it.key() + "': " + problem, source, hint);
+    const int64_t id = it.value().get<int64_t>();
+    if (!by_id.emplace(id, it.key()).second)
+      throw core::CheckpointError(
+          "config.json: task tokens '" + by_id[id] + "' and '" + it.key() + "' both have id " + std::to_string(id), source, hint);
+  }
+  if (static_cast<int64_t>(by_id.size()) > data::kMaxTaskTokens)
+    throw core::CheckpointError("config.json: " + std::to_string(by_id.size()) + " task tokens; at most " +
+                                    std::to_string(data::kMaxTaskTokens),
+                                source);
+  std::vector<std::string> tokens;
+  for (const auto& [id, token] : by_id) {
+    const int64_t expected = data::kVocabSize + static_cast<int64_t>(tokens.size());
+    if (id != expected)
+      throw core::CheckpointError("config.json: task token '" + token + "' has id " + std::to_string(id) + ", expected " +
+                                      std::to_string(expected),
+                                  source, "task tokens take the ids 144, 145, ... after Ankh's vocabulary, without gaps");
+    tokens.push_back(token);
+  }
+  if (hf.contains("vocab_size") && hf["vocab_size"].is_number_integer() &&
+      hf["vocab_size"].get<int64_t>() < data::kVocabSize + static_cast<int64_t>(tokens.size()))
+    throw core::CheckpointError("config.json: " + std::to_string(tokens.size()) + " task tokens need ids up to " +
+                                    std::to_string(data::kVocabSize + static_cast<int64_t>(tokens.size()) - 1) +
+                                    ", but vocab_size is " + hf["vocab_size"].dump(),
+                                source);
+  return tokens;
 }
 
 std::vector<std::vector<int64_t>> parameter_shapes(const model::ModelConfig& config) {
@@ -171,7 +224,62 @@ void check_hf_architecture(const nlohmann::json& hf, const model::ModelConfig& c
   throw core::CheckpointError(what, source, "set the model.* keys to the values of config.json (or use a matching preset)");
 }
 
-void check_hf_vocabulary(const fs::path& dir) {
+namespace {
+
+// How `theirs` (token -> id, as a tokenizer or a config.json numbers them) disagrees with our
+// vocabulary, Ankh's 144 tokens then `task_tokens`: each of our tokens it lists at another id, and,
+// when it lists tokens past Ankh's 144 itself, each of our task tokens it lacks. A vocabulary with
+// nothing past 144 (Ankh's own) lacks them legitimately: model.resize_vocab adds their rows.
+std::vector<std::string> vocabulary_problems(const std::map<std::string, int64_t>& theirs,
+                                             const std::vector<std::string>& task_tokens) {
+  const auto ours = data::vocabulary(task_tokens);
+  std::vector<std::string> problems;
+  for (std::size_t id = 0; id < ours.size(); ++id) {
+    auto it = theirs.find(ours[id]);
+    if (it == theirs.end() || it->second == static_cast<int64_t>(id)) continue;
+    if (static_cast<int64_t>(id) < data::kVocabSize)
+      problems.push_back("'" + ours[id] + "' is " + std::to_string(it->second) + ", ankh's is " + std::to_string(id));
+    else
+      problems.push_back("task token '" + ours[id] + "' is " + std::to_string(it->second) + ", ours is " + std::to_string(id));
+  }
+  std::vector<std::string> extra;  // their tokens past Ankh's 144, e.g. "'[FOO]' 144"
+  std::map<int64_t, std::string> by_id;
+  for (const auto& [token, id] : theirs)
+    if (id >= data::kVocabSize) by_id.emplace(id, token);
+  for (const auto& [id, token] : by_id) {
+    if (extra.size() == 5) {  // enough to recognise another model's tokens
+      extra.push_back("...");
+      break;
+    }
+    extra.push_back("'" + token + "' " + std::to_string(id));
+  }
+  if (!extra.empty())
+    for (std::size_t k = 0; k < task_tokens.size(); ++k)
+      if (!theirs.count(task_tokens[k]))
+        problems.push_back("task token '" + task_tokens[k] + "' (ours is " +
+                           std::to_string(data::kVocabSize + static_cast<int64_t>(k)) +
+                           ") is missing, while it has other tokens past Ankh's 144: " + core::join(extra, ", "));
+  return problems;
+}
+
+// `subject` ("the tokenizer") numbers tokens otherwise: CheckpointError with the first problems.
+[[noreturn]] void throw_vocabulary_problems(const std::string& subject, std::vector<std::string> problems,
+                                            const std::vector<std::string>& task_tokens, const std::string& where) {
+  if (problems.size() > 5) {
+    problems.resize(5);
+    problems.push_back("...");
+  }
+  const std::string hint =
+      task_tokens.empty()
+          ? "ankh uses Ankh's 144-token vocabulary (docs/architecture.md, \"Vocabulary\"); this model was trained on another one"
+          : "ankh's vocabulary is Ankh's 144 tokens, then the objective's task tokens in order of first use (here " +
+                core::join(task_tokens, ", ") + " from 144 on); list the tasks so that their prefix tokens come in the model's order";
+  throw core::CheckpointError(subject + " numbers tokens differently from ankh's vocabulary: " + core::join(problems, "; "), where, hint);
+}
+
+}  // namespace
+
+void check_hf_vocabulary(const fs::path& dir, const std::vector<std::string>& task_tokens) {
   const fs::path file = dir / "tokenizer.json";
   if (!fs::exists(file)) {
     spdlog::info("{} has no tokenizer.json: assuming Ankh's vocabulary ({} tokens, docs/architecture.md)", dir.string(), data::kVocabSize);
@@ -202,34 +310,73 @@ void check_hf_vocabulary(const fs::path& dir) {
     spdlog::warn("{}: no vocabulary found in it; assuming Ankh's ids", file.string());
     return;
   }
-  const auto ours = data::vocabulary();
-  std::vector<std::string> wrong;
-  for (std::size_t id = 0; id < ours.size(); ++id) {
-    auto it = ids.find(ours[id]);
-    if (it != ids.end() && it->second != static_cast<int64_t>(id))
-      wrong.push_back("'" + ours[id] + "' is " + std::to_string(it->second) + ", ankh's is " + std::to_string(id));
-  }
-  if (wrong.empty()) return;
-  if (wrong.size() > 5) {
-    wrong.resize(5);
-    wrong.push_back("...");
-  }
-  throw core::CheckpointError("the tokenizer numbers tokens differently from ankh's vocabulary: " + core::join(wrong, "; "),
-                              file.string(), "ankh uses Ankh's 144-token vocabulary (docs/architecture.md, \"Vocabulary\"); this model was trained on another one");
+  const auto problems = vocabulary_problems(ids, task_tokens);
+  if (!problems.empty()) throw_vocabulary_problems("the tokenizer", problems, task_tokens, file.string());
 }
 
-void load_init_from(model::T5Model& model, const model::ModelConfig& config, const fs::path& dir) {
+namespace {
+
+// `t` [N, d] grown to [rows, d] in fp32: its N rows, then rows - N copies of their mean. A new
+// token starts as an "average" token (its embedding and its logits like those of the existing
+// tokens on average, neither dominating nor vanishing) and is learnt from there: Hewitt (2021),
+// "Initializing new word embeddings for pretrained language models", which transformers'
+// resize_token_embeddings follows (it samples around that mean with 1e-9 x the rows' covariance;
+// the mean itself is deterministic). Summed in float64 and rounded once, so the thread count's
+// summation order does not show.
+torch::Tensor grow_rows(const torch::Tensor& t, int64_t rows) {
+  const torch::Tensor mean = t.to(torch::kFloat64).mean(0, /*keepdim=*/true).to(torch::kFloat32);
+  return torch::cat({t.to(torch::kFloat32), mean.expand({rows - t.size(0), t.size(1)})}, 0);
+}
+
+}  // namespace
+
+void load_init_from(model::T5Model& model, const model::ModelConfig& config, const fs::path& dir,
+                    const std::vector<std::string>& task_tokens) {
   const auto hf = checkpoints::read_hf_directory(dir);
-  check_hf_architecture(hf.config, config, (dir / "config.json").string());
-  check_hf_vocabulary(dir);
-  load_parameters(model, hf.tensors, dir.string());
+  const std::string config_json = (dir / "config.json").string();
+  // Their vocabulary size first: with resize_vocab it may be smaller than ours, and every other
+  // key must match all the same.
+  const int64_t rows = model_config_from_hf(hf.config, config, config_json).vocab_size;
+  const std::string theirs_text = "the directory's vocabulary has " + std::to_string(rows) + " tokens (config.json vocab_size)";
+  if (rows > config.vocab_size)
+    throw core::CheckpointError(theirs_text + ", more than model.vocab_size " + std::to_string(config.vocab_size) +
+                                    ": a vocabulary cannot shrink",
+                                dir.string(), "set model.vocab_size: " + std::to_string(rows));
+  const bool grow = rows < config.vocab_size;
+  if (grow && !config.resize_vocab)
+    throw core::CheckpointError(theirs_text + ", model.vocab_size is " + std::to_string(config.vocab_size) +
+                                    " (task tokens add rows after Ankh's 144)",
+                                dir.string(),
+                                "set model.resize_vocab: true to initialise the new rows (docs/model.md, \"Growing the vocabulary\")");
+  model::ModelConfig expected = config;
+  expected.vocab_size = rows;
+  check_hf_architecture(hf.config, expected, config_json);
+  check_hf_vocabulary(dir, task_tokens);
+  std::map<std::string, int64_t> listed;  // config.json's own task tokens must agree with ours too
+  const auto theirs = task_tokens_from_hf(hf.config, config_json);
+  for (std::size_t k = 0; k < theirs.size(); ++k) listed[theirs[k]] = data::kVocabSize + static_cast<int64_t>(k);
+  const auto problems = vocabulary_problems(listed, task_tokens);
+  if (!problems.empty()) throw_vocabulary_problems("config.json's task_tokens", problems, task_tokens, config_json);
+
+  checkpoints::NamedTensors tensors = hf.tensors;  // the same tensors; only grown ones are replaced
+  if (grow) {
+    for (const char* name : {"shared.weight", "lm_head.weight"}) {
+      auto it = tensors.find(name);
+      // Anything else (missing, another shape) is named by load_parameters below.
+      if (it != tensors.end() && it->second.dim() == 2 && it->second.size(0) == rows)
+        it->second = grow_rows(it->second, config.vocab_size);
+    }
+    spdlog::info("model.resize_vocab: {} rows from {}, rows {}..{} start as their mean", rows, dir.string(), rows,
+                 config.vocab_size - 1);
+  }
+  load_parameters(model, tensors, dir.string());
 }
 
-model::T5Model initialise_model(const model::ModelConfig& config, uint64_t seed) {
+model::T5Model initialise_model(const model::ModelConfig& config, uint64_t seed, const std::vector<std::string>& task_tokens) {
   model::T5Model model(config);
   model->init_weights(seed);
   if (!config.init_from.empty()) {
-    load_init_from(model, config, config.init_from);
+    load_init_from(model, config, config.init_from, task_tokens);
     spdlog::info("initialised from {}", config.init_from);
   }
   return model;
@@ -252,6 +399,18 @@ LoadedWeights from_checkpoint(const checkpoints::CheckpointReader& reader) {
   core::ConfigSource source;
   source.add_file(reader.dir() / "config.yaml");
   w.config = core::resolve<model::ModelConfig>(source.only_section("model"));
+  // The task tokens, from the objective section (absent in a config without one: none).
+  try {
+    w.task_tokens = core::resolve<data::ObjectiveConfig>(source.only_section("objective")).task_tokens();
+  } catch (const core::ConfigError& e) {
+    throw core::CheckpointError("its objective section does not parse, so its task tokens are unknown: " + e.describe(),
+                                (reader.dir() / "config.yaml").string(), "a config.yaml that ankh wrote parses; was it edited?");
+  }
+  const int64_t needed = data::kVocabSize + static_cast<int64_t>(w.task_tokens.size());
+  if (needed > w.config.vocab_size)
+    throw core::CheckpointError(std::to_string(w.task_tokens.size()) + " task tokens need a model.vocab_size of at least " +
+                                    std::to_string(needed) + ", it is " + std::to_string(w.config.vocab_size),
+                                (reader.dir() / "config.yaml").string());
   w.state = reader.has("state.json") ? reader.read_json("state.json") : nlohmann::json();
   w.tensors = reader.load_tensors("model.safetensors");
   return w;
@@ -274,6 +433,7 @@ LoadedWeights load_weights(const fs::path& dir) {
     auto hf = checkpoints::read_hf_directory(dir);
     w.config = model_config_from_hf(hf.config, model::ModelConfig{}, (dir / "config.json").string());
     w.config.precision = model::Precision::Fp32;
+    w.task_tokens = task_tokens_from_hf(hf.config, (dir / "config.json").string());
     w.hf_config = std::move(hf.config);
     w.tensors = std::move(hf.tensors);
     return w;

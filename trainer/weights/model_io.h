@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,8 +29,16 @@ enum class ParameterSet { kAll, kEncoder };
 void load_parameters(model::T5Model& model, const checkpoints::NamedTensors& tensors, const std::string& source,
                      ParameterSet set = ParameterSet::kAll);
 
-// The Hugging Face T5 config.json of a model config (T5ForConditionalGeneration).
-nlohmann::json hf_t5_config(const model::ModelConfig& config);
+// The Hugging Face T5 config.json of a model config (T5ForConditionalGeneration). With task
+// tokens (objective prefix_token, ids 144, 145, ... in this order) it also has
+// "task_tokens": {"[S2S]": 144, ...}, token -> id (docs/formats.md, "Hugging Face export").
+nlohmann::json hf_t5_config(const model::ModelConfig& config, const std::vector<std::string>& task_tokens = {});
+
+// The task tokens of a config.json in id order ("task_tokens" absent or null: none).
+// CheckpointError naming `source` unless it is an object of token -> integer id whose ids are
+// 144, 145, ... without gaps, whose tokens are valid task tokens (data::task_token_problem), and
+// which fits into vocab_size.
+std::vector<std::string> task_tokens_from_hf(const nlohmann::json& hf, const std::string& source);
 
 // The shape of every parameter of a model with this config, in name order, without building it
 // (the T5 layout of its config.json): what sizes optimizer state and checkpoints.
@@ -44,20 +53,30 @@ model::ModelConfig model_config_from_hf(const nlohmann::json& hf, const model::M
 // differs from `config`, each with the model.* key to set. Dropout is a training choice: not checked.
 void check_hf_architecture(const nlohmann::json& hf, const model::ModelConfig& config, const std::string& source);
 
-// Token ids must mean what they mean to us (docs/architecture.md, "Vocabulary": exactly Ankh's). When `dir`
-// has a tokenizer.json (a WordLevel or Unigram vocabulary), every one of our tokens that it lists
-// must have our id: CheckpointError naming the first ones that do not. Without tokenizer.json
-// (an official Ankh download with only spiece.model, say) Ankh's ids are assumed.
-void check_hf_vocabulary(const std::filesystem::path& dir);
+// Token ids must mean what they mean to us (docs/architecture.md, "Vocabulary": Ankh's 144, then
+// `task_tokens` from 144 on). When `dir` has a tokenizer.json (a WordLevel or Unigram
+// vocabulary), every one of our tokens that it lists must have our id, and when it lists tokens
+// past Ankh's 144 it must list each of our task tokens too (a tokenizer without any, such as
+// Ankh's own, is fine: a resized vocabulary adds them). CheckpointError naming the first tokens
+// that break this, with both ids. Without tokenizer.json (an official Ankh download with only
+// spiece.model, say) Ankh's ids are assumed.
+void check_hf_vocabulary(const std::filesystem::path& dir, const std::vector<std::string>& task_tokens = {});
 
 // `model.init_from`: reads the Hugging Face directory (ours or an official Ankh download in
-// safetensors), checks its config.json against `model.*` and its vocabulary, then copies every
-// tensor by name with its shape checked (load_parameters). Errors name `dir`.
-void load_init_from(model::T5Model& model, const model::ModelConfig& config, const std::filesystem::path& dir);
+// safetensors), checks its config.json against `model.*` and its vocabulary (with `task_tokens`,
+// the run's: objective task_tokens()), then copies every tensor by name with its shape checked
+// (load_parameters). Errors name `dir`.
+// Vocabulary size: the directory's vocab_size may be smaller than model.vocab_size only with
+// model.resize_vocab (task tokens added to a 144-token model): its rows of shared.weight (and
+// lm_head.weight) are copied and every new row is the mean of the copied ones (docs/model.md,
+// "Growing the vocabulary"); a larger one is always an error.
+void load_init_from(model::T5Model& model, const model::ModelConfig& config, const std::filesystem::path& dir,
+                    const std::vector<std::string>& task_tokens = {});
 
 // The model training starts from, on the CPU: T5Model(config), init_weights(seed) (run.seed),
-// then model.init_from when it is set. The trainer calls this, so tests exercise the same path.
-model::T5Model initialise_model(const model::ModelConfig& config, uint64_t seed);
+// then model.init_from when it is set (`task_tokens`: the run's, for the vocabulary check).
+// The trainer calls this, so tests exercise the same path.
+model::T5Model initialise_model(const model::ModelConfig& config, uint64_t seed, const std::vector<std::string>& task_tokens = {});
 
 // The model config of a checkpoint directory (its config.yaml), of a run directory (its newest
 // committed checkpoint, logged) or of a Hugging Face directory (its config.json), and its
@@ -72,6 +91,10 @@ struct LoadedWeights {
   std::string config_yaml;    // checkpoint: its resolved config.yaml ("" for Hugging Face)
   nlohmann::json state;       // checkpoint: its state.json (null for Hugging Face)
   nlohmann::json hf_config;   // Hugging Face: its config.json (null for a checkpoint)
+  // The task tokens of the vocabulary (ids 144, ...): a checkpoint's from the objective section of
+  // its config.yaml (none when it has no objective section), a Hugging Face directory's from
+  // config.json's "task_tokens". An objective section that does not parse is a CheckpointError.
+  std::vector<std::string> task_tokens;
 };
 LoadedWeights load_weights(const std::filesystem::path& checkpoint_run_or_hf_dir);
 
