@@ -9,6 +9,7 @@
 #include "data/loader.h"
 #include "data/vocab.h"
 #include "trainer/batch_transfer.h"
+#include "trainer/step_stats.h"
 
 namespace ankh::trainer {
 
@@ -23,6 +24,7 @@ metrics::ValidRecord EvalResult::record(int64_t step, int64_t tokens, double ent
   r.target_tokens = target_tokens;
   r.residue_tokens = residue_tokens;
   r.unigram_entropy = entropy;
+  r.tasks = tasks;
   return r;
 }
 
@@ -31,9 +33,12 @@ EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dat
   data::Loader loader(dataset, loader_options(config, data::Split::Valid, comm.rank(), comm.size()));
 
   const auto autocast = model::autocast_for(config.model, device);
-  // [loss_sum, residue_loss_sum, residue_count, residue_correct, target_tokens], in float64 so
-  // that counts stay exact.
-  auto sums = torch::zeros({5}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  // [loss_sum, residue_loss_sum, residue_count, residue_correct, target_tokens], then for a
+  // mixture model::kNumTaskSums per task, in float64 so that counts stay exact: one all-reduce.
+  const auto kinds = mixture_task_kinds(config.objective);
+  const auto num_tasks = static_cast<int64_t>(kinds.size());
+  auto sums = torch::zeros({5 + num_tasks * model::kNumTaskSums},
+                           torch::TensorOptions().dtype(torch::kFloat64).device(device));
   {
     torch::NoGradGuard no_grad;
     model->eval();
@@ -46,10 +51,13 @@ EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dat
           logits = model->forward(on_device);
         }
         const auto& labels = on_device.labels;
-        const auto terms = model::loss_terms(logits, labels);
-        sums += torch::stack({terms.loss_sum.to(torch::kFloat64), terms.residue_loss_sum.to(torch::kFloat64),
-                              terms.residue_count.to(torch::kFloat64), terms.residue_correct.to(torch::kFloat64),
-                              labels.ne(data::kIgnoreLabel).sum().to(torch::kFloat64)});
+        const auto terms = num_tasks > 0 ? model::loss_terms(logits, labels, on_device.tasks, num_tasks)
+                                         : model::loss_terms(logits, labels);
+        sums.slice(0, 0, 5).add_(torch::stack(
+            {terms.loss_sum.to(torch::kFloat64), terms.residue_loss_sum.to(torch::kFloat64),
+             terms.residue_count.to(torch::kFloat64), terms.residue_correct.to(torch::kFloat64),
+             labels.ne(data::kIgnoreLabel).sum().to(torch::kFloat64)}));
+        if (num_tasks > 0) sums.slice(0, 5).add_(terms.task_sums.reshape({-1}));
       }
     }
     model->train();
@@ -64,6 +72,7 @@ EvalResult evaluate(model::T5Model& model, const std::shared_ptr<const data::Dat
   r.residue_loss = r.residue_tokens ? v[1] / v[2] : std::nan("");
   r.accuracy = r.residue_tokens ? v[3] / v[2] : std::nan("");
   r.perplexity = std::exp(r.loss);
+  r.tasks = task_records(v + 5, kinds);
   return r;
 }
 

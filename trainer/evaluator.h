@@ -5,7 +5,7 @@
 
 #include <cstdint>
 #include <memory>
-
+#include <vector>
 
 #include "data/dataset.h"
 #include "trainer/parallel/communicator.h"
@@ -22,6 +22,7 @@ struct EvalResult {
   double perplexity = 0;    // exp(loss)
   int64_t target_tokens = 0;
   int64_t residue_tokens = 0;
+  std::vector<metrics::TaskRecord> tasks;  // objective mixtures: the same per task, in mixture order
 
   // As a metrics.jsonl "valid" record of `step`, with the tokens seen by then and the unigram
   // entropy to compare the residue loss with.

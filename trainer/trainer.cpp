@@ -53,6 +53,7 @@ struct Trainer::State {
   model::AutocastState autocast;
   PeakFlops peak;
   double unigram_entropy = std::nan("");
+  std::vector<std::string> task_kinds;  // an objective mixture's tasks (per-task metrics); empty otherwise
 
   State(RunConfig c, const parallel::MpiSession& m) : config(std::move(c)), mpi(m), rank(m.rank()) {}
 
@@ -87,6 +88,7 @@ void Trainer::State::setup() {
   if (rank == 0 && config.data.verify == data::Verify::Full) verify_dataset_whole(config.data.dataset);
   dataset = data::Dataset::open(config.data.dataset);
   autocast = model::autocast_for(config.model, device);
+  task_kinds = mixture_task_kinds(config.objective);
 
   init_model();
   for (const auto& item : model->named_parameters()) named_params.emplace_back(item.key(), item.value());
@@ -113,7 +115,8 @@ void Trainer::State::setup() {
 }
 
 void Trainer::State::init_model() {
-  model = weights::initialise_model(config.model, static_cast<uint64_t>(config.run.seed));  // random init, or model.init_from (names, shapes, architecture checked)
+  // Random init, or model.init_from (names, shapes, architecture and vocabulary with the task tokens checked).
+  model = weights::initialise_model(config.model, static_cast<uint64_t>(config.run.seed), config.objective.task_tokens());
   model->set_dropout_seed(static_cast<uint64_t>(config.run.seed));
   model->to(device);
   model->train();
@@ -145,11 +148,13 @@ void Trainer::State::log_start() const {
 }
 
 // Forward and backward of this rank's micro-batches; returns the step's statistics (device
-// tensor, float64) before the all-reduce.
+// tensor, float64, laid out as StepStats) before the all-reduce.
 torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_batches, Window& window) {
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  const auto num_tasks = static_cast<int64_t>(task_kinds.size());  // 0: a single objective
   torch::Tensor loss_sum = torch::zeros({}, f64), residue_loss_sum = torch::zeros({}, f64);
   torch::Tensor residue_count = torch::zeros({}, f64), residue_correct = torch::zeros({}, f64);
+  torch::Tensor task_sums = torch::zeros({num_tasks, model::kNumTaskSums}, f64);
   double flops = 0, encoder_tokens = 0, target_tokens = 0;
   grad_sync->zero_grad();
   for (const auto& batch : micro_batches) {
@@ -169,7 +174,8 @@ torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_b
       model::AutocastGuard guard(autocast);
       logits = model->forward(b);
     }
-    const auto terms = model::loss_terms(logits, b.labels);
+    const auto terms =
+        num_tasks > 0 ? model::loss_terms(logits, b.labels, b.tasks, num_tasks) : model::loss_terms(logits, b.labels);
     // Divided by the whole global batch's target tokens: N ranks x b sequences give the same
     // gradient as 1 rank x N*b, once GradSync has summed over ranks.
     (terms.loss_sum / static_cast<double>(batch.global_target_tokens)).backward();
@@ -177,12 +183,13 @@ torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_b
     residue_loss_sum += terms.residue_loss_sum;
     residue_count += terms.residue_count;
     residue_correct += terms.residue_correct;
+    if (num_tasks > 0) task_sums += terms.task_sums;
   }
   core::Stopwatch comm_watch;
   grad_sync->finish();
   window.comm_wait += comm_watch.seconds();
 
-  auto stats = torch::zeros({kNumStats}, f64);
+  auto stats = torch::zeros({kNumStats + num_tasks * model::kNumTaskSums}, f64);
   stats.slice(0, kLossSum, kLossSum + 1).copy_(loss_sum.reshape({1}));
   stats.slice(0, kResidueLossSum, kResidueLossSum + 1).copy_(residue_loss_sum.reshape({1}));
   stats.slice(0, kResidueCount, kResidueCount + 1).copy_(residue_count.reshape({1}));
@@ -190,12 +197,13 @@ torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_b
   stats[kTargetTokens].fill_(target_tokens);
   stats[kEncoderTokens].fill_(encoder_tokens);
   stats[kModelFlops].fill_(flops);
+  if (num_tasks > 0) stats.slice(0, kNumStats).copy_(task_sums.reshape({-1}));
   return stats;
 }
 
 void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
   if (w.steps == 0) return;
-  metrics::TrainRecord r = w.record(peak.per_device * comm->size());
+  metrics::TrainRecord r = w.record(peak.per_device * comm->size(), task_kinds);
   r.step = progress.step;
   r.epoch = progress.loader.epoch;
   r.tokens = progress.tokens_seen;
@@ -206,9 +214,10 @@ void Trainer::State::log_window(Window& w, double lr, double grad_norm) {
   metrics->write(r);
   if (rank == 0)
     spdlog::info("step {}/{} | loss {:.4f} | residue {:.4f} | acc {:.3f} | lr {:.2e} | gnorm {:.3f} | {}tok/s | "
-                 "{:.3f} s/step | mfu {:.1f}% | {}",
+                 "{:.3f} s/step | mfu {:.1f}% | {}{}",
                  progress.step, config.train.max_steps, r.loss, r.residue_loss, r.accuracy, lr, grad_norm,
-                 core::format_si(r.tokens_per_s, 1), r.step_time_s, 100 * r.mfu, core::format_bytes(r.memory_bytes));
+                 core::format_si(r.tokens_per_s, 1), r.step_time_s, 100 * r.mfu, core::format_bytes(r.memory_bytes),
+                 task_summary(r.tasks));
   w = Window{};
 }
 
@@ -217,8 +226,8 @@ void Trainer::State::validate() {
   if (progress.best_valid_loss < 0 || r.loss < progress.best_valid_loss) progress.best_valid_loss = r.loss;
   metrics->write(r.record(progress.step, progress.tokens_seen, unigram_entropy));
   if (rank == 0)
-    spdlog::info("valid at step {}: loss {:.4f} | residue loss {:.4f} (amino-acid unigram entropy {:.4f}) | acc {:.3f} | ppl {:.2f}",
-                 progress.step, r.loss, r.residue_loss, unigram_entropy, r.accuracy, r.perplexity);
+    spdlog::info("valid at step {}: loss {:.4f} | residue loss {:.4f} (amino-acid unigram entropy {:.4f}) | acc {:.3f} | ppl {:.2f}{}",
+                 progress.step, r.loss, r.residue_loss, unigram_entropy, r.accuracy, r.perplexity, task_summary(r.tasks));
 }
 
 // Clips the summed gradients and takes the optimizer step, or skips it when their norm is not
@@ -258,9 +267,8 @@ StepStats Trainer::State::reduce_stats(torch::Tensor stats, bool signal_seen) {
   }
   comm->all_reduce(stats);
   const auto host = stats.cpu();
-  StepStats v{};
-  std::copy_n(host.data_ptr<double>(), v.size(), v.begin());
-  return v;
+  const double* sums = host.data_ptr<double>();
+  return StepStats(sums, sums + host.numel());
 }
 
 // Records step `step` as done in the progress and the metrics window.

@@ -28,7 +28,7 @@ TEST(MetricsRecords, EveryRecordRoundTrips) {
     train.loss = 2.5;
     train.mfu = kNaN;  // no timing yet
     log.write(train);
-    log.write(ValidRecord{10, 640, 2.4, 2.8, 0.1, 11.0, 300, 200, 2.88});
+    log.write(ValidRecord{10, 640, 2.4, 2.8, 0.1, 11.0, 300, 200, 2.88, {}});
     log.write(CheckpointRecord{10, "runs/x/checkpoints/step-00000010", 4096, 0.1, 0.2, 0.01});
     ProbeRecord probe;
     probe.step = 10;

@@ -21,13 +21,18 @@ void fields(TrainRecord& r, Io&& io) {
   io("step", r.step), io("epoch", r.epoch), io("tokens", r.tokens), io("loss", r.loss), io("residue_loss", r.residue_loss);
   io("accuracy", r.accuracy), io("lr", r.lr), io("grad_norm", r.grad_norm), io("skipped_steps", r.skipped_steps);
   io("tokens_per_s", r.tokens_per_s), io("step_time_s", r.step_time_s), io("data_wait_s", r.data_wait_s);
-  io("comm_wait_s", r.comm_wait_s), io("mfu", r.mfu), io("memory_bytes", r.memory_bytes);
+  io("comm_wait_s", r.comm_wait_s), io("mfu", r.mfu), io("memory_bytes", r.memory_bytes), io("tasks", r.tasks);
 }
 template <class Io>
 void fields(ValidRecord& r, Io&& io) {
   io("step", r.step), io("tokens", r.tokens), io("loss", r.loss), io("residue_loss", r.residue_loss);
   io("accuracy", r.accuracy), io("perplexity", r.perplexity), io("target_tokens", r.target_tokens);
-  io("residue_tokens", r.residue_tokens), io("unigram_entropy", r.unigram_entropy);
+  io("residue_tokens", r.residue_tokens), io("unigram_entropy", r.unigram_entropy), io("tasks", r.tasks);
+}
+template <class Io>
+void fields(TaskRecord& r, Io&& io) {
+  io("kind", r.kind), io("loss", r.loss), io("residue_loss", r.residue_loss), io("accuracy", r.accuracy);
+  io("target_tokens", r.target_tokens), io("residue_tokens", r.residue_tokens);
 }
 template <class Io>
 void fields(CheckpointRecord& r, Io&& io) {
@@ -57,17 +62,27 @@ struct Writer {
   void operator()(const char* key, int64_t v) { out[key] = v; }
   void operator()(const char* key, double v) { out[key] = v; }  // NaN is written as null
   void operator()(const char* key, EndReason v) { out[key] = end_reasons().name(v); }
+  void operator()(const char* key, const std::vector<TaskRecord>& tasks) {
+    if (tasks.empty()) return;  // a single objective: no key, so its lines stay as they were
+    json& list = out[key] = json::array();
+    for (TaskRecord t : tasks) {
+      json one = json::object();
+      fields(t, Writer{one});
+      list.push_back(std::move(one));
+    }
+  }
 };
 
 struct Reader {
   const json& in;
   const std::string& where;
+  std::string prefix;  // where `in` sits in the record: "" or "tasks[1]."
   const json* find(const char* key) const {
     const auto it = in.find(key);
     return it == in.end() ? nullptr : &*it;  // a missing field keeps its default (older runs)
   }
   [[noreturn]] void bad(const char* key, const char* expected) const {
-    throw core::InputError(std::string("field '") + key + "' is not " + expected, where);
+    throw core::InputError("field '" + prefix + key + "' is not " + expected, where);
   }
   void operator()(const char* key, std::string& v) const {
     if (const json* j = find(key)) j->is_string() ? void(v = j->get<std::string>()) : bad(key, "a string");
@@ -89,12 +104,26 @@ struct Reader {
     if (!parsed) bad(key, "max_steps, signal or exit_at_step");
     v = *parsed;
   }
+  void operator()(const char* key, std::vector<TaskRecord>& v) const {
+    const json* j = find(key);
+    if (!j) return;
+    if (!j->is_array()) bad(key, "a list of task objects");
+    v.clear();
+    for (std::size_t i = 0; i < j->size(); ++i) {
+      const json& item = (*j)[i];
+      const std::string at = prefix + key + "[" + std::to_string(i) + "]";
+      if (!item.is_object()) throw core::InputError("field '" + at + "' is not a task object", where);
+      TaskRecord t;
+      fields(t, Reader{item, where, at + "."});
+      v.push_back(std::move(t));
+    }
+  }
 };
 
 template <class R>
 Record read_as(const json& in, const std::string& where) {
   R r;
-  fields(r, Reader{in, where});
+  fields(r, Reader{in, where, ""});
   return r;
 }
 

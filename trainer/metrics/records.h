@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,15 @@ struct StartRecord {
   double unigram_entropy = kNaN;
 };
 
+// One task of an objective mixture (objective.mixture), inside a train or valid record: the same
+// losses and accuracy over that task's samples only. `kind` is the objective's name (two tasks
+// may share one: their place in the list, which is mixture order, tells them apart).
+struct TaskRecord {
+  std::string kind;
+  double loss = kNaN, residue_loss = kNaN, accuracy = kNaN;
+  int64_t target_tokens = 0, residue_tokens = 0;  // what those are over: weights to average tasks with
+};
+
 // "train": the steps since the previous train record (train.log_every).
 struct TrainRecord {
   int64_t step = 0, epoch = 0, tokens = 0;  // tokens: encoder tokens seen so far
@@ -37,6 +47,7 @@ struct TrainRecord {
   double tokens_per_s = kNaN, step_time_s = kNaN, data_wait_s = kNaN, comm_wait_s = kNaN;
   double mfu = kNaN;           // model FLOP utilisation in (0, 1]
   double memory_bytes = kNaN;  // peak device memory (CUDA) or resident set size (CPU)
+  std::vector<TaskRecord> tasks;  // mixtures only, in mixture order; empty (no "tasks" key) otherwise
 };
 
 // "valid": a validation on the valid split.
@@ -48,6 +59,7 @@ struct ValidRecord {
   double perplexity = kNaN;
   int64_t target_tokens = 0, residue_tokens = 0;
   double unigram_entropy = kNaN;  // the residue loss of a model that knows only the frequencies
+  std::vector<TaskRecord> tasks;  // mixtures only, as in TrainRecord
 };
 
 // "checkpoint": a checkpoint committed.

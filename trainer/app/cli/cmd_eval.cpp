@@ -1,5 +1,6 @@
 // `ankh eval CONFIG [overrides] [--checkpoint DIR]`: validation loss, residue loss, masked-residue
-// accuracy and perplexity of a checkpoint on the config's valid split (single process or mpirun).
+// accuracy and perplexity of a checkpoint on the config's valid split (single process or mpirun),
+// and the same per task for an objective mixture (the record's "tasks").
 #include <iostream>
 
 #include <spdlog/spdlog.h>
