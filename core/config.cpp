@@ -26,31 +26,41 @@ std::string numbers_text(const std::vector<double>& values) {
 
 std::string list_flow_text(ListField& items);
 
+// Each field's value as YAML text, handed to put(); fields declared while omit_when_printing is
+// on are skipped. The two printers below differ only in where the text goes.
+class ValueWriter : public FieldVisitor {
+ public:
+  void field(const char* key, int64_t& value, Bounds, const char*) override { emit(key, std::to_string(value)); }
+  void field(const char* key, double& value, Bounds, const char*) override { emit(key, format_double(value)); }
+  void field(const char* key, bool& value, const char*) override { emit(key, value ? "true" : "false"); }
+  void field(const char* key, std::string& value, const char*) override { emit(key, yaml_quote(value)); }
+  void choice(const char* key, std::string& value, const std::vector<std::string>&, const char*) override {
+    emit(key, yaml_quote(value));
+  }
+  void field(const char* key, std::vector<double>& values, Bounds, const char*) override {
+    emit(key, numbers_text(values));
+  }
+  void omit_when_printing(bool omit) override { omit_ = omit; }
+
+ protected:
+  virtual void put(const char* key, const std::string& text) = 0;
+  void emit(const char* key, const std::string& text) {
+    if (!omit_) put(key, text);
+  }
+  bool omit_ = false;
+};
+
 // One list element's keys as a flow map: "{kind: ankh, weight: 3.0, mask_prob: [0.15, 0.3], ...}".
-class FlowMapWriter final : public FieldVisitor {
+class FlowMapWriter final : public ValueWriter {
  public:
   std::string text() const { return "{" + join(items_, ", ") + "}"; }
 
   void section(const char*, const char*) override {}  // elements have no sections
-  void field(const char* key, int64_t& value, Bounds, const char*) override { add(key, std::to_string(value)); }
-  void field(const char* key, double& value, Bounds, const char*) override { add(key, format_double(value)); }
-  void field(const char* key, bool& value, const char*) override { add(key, value ? "true" : "false"); }
-  void field(const char* key, std::string& value, const char*) override { add(key, yaml_quote(value)); }
-  void choice(const char* key, std::string& value, const std::vector<std::string>&, const char*) override {
-    add(key, yaml_quote(value));
-  }
-  void field(const char* key, std::vector<double>& values, Bounds, const char*) override {
-    add(key, numbers_text(values));
-  }
-  void list(const char* key, ListField& items, const char*) override { add(key, list_flow_text(items)); }
-  void omit_when_printing(bool omit) override { omit_ = omit; }
+  void list(const char* key, ListField& items, const char*) override { emit(key, list_flow_text(items)); }
 
  private:
-  void add(const char* key, const std::string& text) {
-    if (!omit_) items_.push_back(std::string(key) + ": " + text);
-  }
+  void put(const char* key, const std::string& text) override { items_.push_back(std::string(key) + ": " + text); }
   std::vector<std::string> items_;
-  bool omit_ = false;
 };
 
 std::string element_flow_text(ListField& items, std::size_t i) {
@@ -330,7 +340,7 @@ class SettingsReader final : public FieldVisitor {
   std::vector<std::string> declared_;  // key names as declared, in order (an element's, for hints)
 };
 
-class YamlWriter final : public FieldVisitor {
+class YamlWriter final : public ValueWriter {
  public:
   std::ostringstream os;
 
@@ -340,31 +350,17 @@ class YamlWriter final : public FieldVisitor {
     omit_ = false;
     if (*name) os << name << ":\n";
   }
-  void field(const char* key, int64_t& value, Bounds, const char*) override { line(key, std::to_string(value)); }
-  void field(const char* key, double& value, Bounds, const char*) override { line(key, format_double(value)); }
-  void field(const char* key, bool& value, const char*) override { line(key, value ? "true" : "false"); }
-  void field(const char* key, std::string& value, const char*) override { line(key, yaml_quote(value)); }
-  void choice(const char* key, std::string& value, const std::vector<std::string>&, const char*) override {
-    line(key, yaml_quote(value));
-  }
-  void field(const char* key, std::vector<double>& values, Bounds, const char*) override {
-    line(key, numbers_text(values));
-  }
   // One element per line, as a flow map: readable, and each element's keys stay together.
   void list(const char* key, ListField& items, const char*) override {
     if (omit_) return;
-    if (items.size() == 0) return line(key, "[]");
+    if (items.size() == 0) return put(key, "[]");
     os << indent_ << key << ":\n";
     for (std::size_t i = 0; i < items.size(); ++i) os << indent_ << "  - " << element_flow_text(items, i) << "\n";
   }
-  void omit_when_printing(bool omit) override { omit_ = omit; }
 
  private:
-  void line(const char* key, const std::string& text) {
-    if (!omit_) os << indent_ << key << ": " << text << "\n";
-  }
+  void put(const char* key, const std::string& text) override { os << indent_ << key << ": " << text << "\n"; }
   std::string indent_ = "  ";
-  bool omit_ = false;
 };
 
 }  // namespace
