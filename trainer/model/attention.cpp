@@ -58,6 +58,36 @@ torch::Tensor AttentionImpl::compute_bias(int64_t query_len, int64_t key_len) {
   return values.permute({2, 0, 1}).unsqueeze(0);
 }
 
+torch::Tensor AttentionImpl::compute_bias_row(int64_t position, int64_t key_len) {
+  if (!relative_attention_bias)
+    throw core::Error("compute_bias_row called on an attention layer without a relative position table",
+                      "model::Attention");
+  const torch::Device device = relative_attention_bias->weight.device();
+  const torch::Tensor relative = torch::arange(key_len, torch::TensorOptions().dtype(torch::kLong).device(device)) - position;
+  const torch::Tensor buckets = relative_position_bucket(relative, options_.bidirectional, options_.num_buckets,
+                                                         options_.max_distance);
+  const torch::Tensor values = relative_attention_bias(buckets);  // [Lk, heads]
+  return values.t().unsqueeze(0).unsqueeze(2);                     // [1, heads, 1, Lk]
+}
+
+torch::Tensor AttentionImpl::heads(const torch::Tensor& projected) const {
+  return projected.view({projected.size(0), projected.size(1), options_.num_heads, options_.d_kv}).transpose(1, 2);
+}
+
+torch::Tensor AttentionImpl::merge(const torch::Tensor& context) {
+  const int64_t batch = context.size(0), query_len = context.size(2);
+  return o(context.transpose(1, 2).reshape({batch, query_len, options_.num_heads * options_.d_kv}));
+}
+
+torch::Tensor AttentionImpl::attend(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
+                                    const torch::Tensor& bias) {
+  torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2));
+  if (scores.scalar_type() != torch::kFloat && scores.scalar_type() != torch::kDouble)
+    scores = scores.to(torch::kFloat);
+  scores.add_(bias);
+  return torch::matmul(torch::softmax(scores, -1).to(value.scalar_type()), value);
+}
+
 bool AttentionImpl::uses_sdpa(const torch::Tensor& x) const {
   return use_sdpa(options_.kernel, x.device(), options_.dropout.active(is_training()));
 }

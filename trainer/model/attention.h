@@ -41,6 +41,18 @@ class AttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias,
                         const DropoutKeys& keys = {});
 
+  // Incremental decoding (eval, plain path, no dropout; decoder_cache.h). The pieces of forward():
+  // heads(t) splits [B, L, heads*d_kv] into [B, heads, L, d_kv]; merge() is its inverse followed by o.
+  torch::Tensor heads(const torch::Tensor& projected) const;
+  torch::Tensor merge(const torch::Tensor& context);
+  // softmax(query key^T + bias) value, scores in fp32 (float64 models: float64) as in forward():
+  // query [B, heads, Lq, d_kv], key/value [B, heads, Lk, d_kv], bias broadcastable to the scores.
+  static torch::Tensor attend(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& value,
+                              const torch::Tensor& bias);
+  // [1, heads, 1, key_len] relative position bias of the single query at `position` over keys
+  // 0 .. key_len-1: row `position` of compute_bias(position+1, key_len), without the rest.
+  torch::Tensor compute_bias_row(int64_t position, int64_t key_len);
+
   // Whether forward() on `x` goes through scaled_dot_product_attention (never while dropout is
   // active: see use_sdpa).
   bool uses_sdpa(const torch::Tensor& x) const;

@@ -84,4 +84,34 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& hidden, const torch::Tenso
   return feed_forward_(h, keys);
 }
 
+std::pair<torch::Tensor, torch::Tensor> BlockImpl::cross_keys_values(const torch::Tensor& memory) {
+  Attention a = cross_attention_->EncDecAttention;
+  return {a->heads(a->k(memory)), a->heads(a->v(memory))};
+}
+
+torch::Tensor BlockImpl::forward_step(const torch::Tensor& hidden, const torch::Tensor& self_bias,
+                                      DecoderCache& cache, size_t layer) {
+  // Self-attention over positions 0..t: this step's key/value joins the cache.
+  Attention self = self_attention_->SelfAttention;
+  const torch::Tensor x = self_attention_->layer_norm(hidden);
+  const auto [keys, values] = append_self(cache, layer, self->heads(self->k(x)), self->heads(self->v(x)));
+  torch::Tensor h = hidden + self->merge(AttentionImpl::attend(self->heads(self->q(x)), keys, values, self_bias));
+
+  // Cross-attention per input: the queries of input b's rows ([N, heads, d_kv] -> [B, heads, G, d_kv])
+  // meet b's keys once; each row then reads its slot back.
+  Attention cross = cross_attention_->EncDecAttention;
+  const torch::Tensor query = cross->heads(cross->q(cross_attention_->layer_norm(h))).squeeze(2);  // [N, heads, d_kv]
+  const int64_t inputs = cache.group_index.size(0), groups = cache.group_index.size(1);
+  const torch::Tensor grouped =
+      query.index_select(0, cache.group_index.flatten()).view({inputs, groups, query.size(1), query.size(2)}).transpose(1, 2);
+  const torch::Tensor context = AttentionImpl::attend(grouped, cache.cross_k[layer], cache.cross_v[layer],
+                                                        cache.memory_bias);  // [B, heads, G, d_kv]
+  const torch::Tensor per_row = context.transpose(1, 2)
+                                    .reshape({inputs * groups, query.size(1), query.size(2)})
+                                    .index_select(0, cache.row_slot)
+                                    .unsqueeze(2);  // [N, heads, 1, d_kv]
+  h = h + cross->merge(per_row);
+  return feed_forward_(h, DropoutKeys{});
+}
+
 }  // namespace ankh::model

@@ -11,6 +11,7 @@
 #include <torch/nn/modules/container/modulelist.h>
 
 #include "trainer/model/attention.h"
+#include "trainer/model/decoder_cache.h"
 #include "trainer/model/layers.h"
 #include "trainer/model/model_config.h"
 
@@ -70,6 +71,15 @@ class BlockImpl : public torch::nn::Module {
                         const torch::Tensor& memory, const torch::Tensor& memory_mask, const DropoutKeys& keys = {});
 
   Attention self_attention() const { return self_attention_->SelfAttention; }
+
+  // Incremental decoding (decoder blocks, eval): hidden [N, 1, d] of the tokens at position
+  // cache.length; self_bias [1, heads, 1, length+1] the position bias of that query (no mask: the
+  // keys are the past only). Appends this block's (`layer`) keys/values to the cache and attends
+  // to each row's input through the cache's per-input cross keys/values. Returns [N, 1, d].
+  torch::Tensor forward_step(const torch::Tensor& hidden, const torch::Tensor& self_bias, DecoderCache& cache,
+                             size_t layer);
+  // The cross-attention keys and values [B, heads, Le, d_kv] of this block for memory [B, Le, d].
+  std::pair<torch::Tensor, torch::Tensor> cross_keys_values(const torch::Tensor& memory);
 
   torch::nn::ModuleList layer;
 

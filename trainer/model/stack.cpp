@@ -80,4 +80,34 @@ torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tenso
   return final_dropout_.apply(final_layer_norm(hidden), keys, is_training());
 }
 
+void StackImpl::start_decoding(DecoderCache& cache, const torch::Tensor& memory, const torch::Tensor& memory_mask) {
+  const size_t layers = blocks_.size();
+  cache.self_k.assign(layers, {});
+  cache.self_v.assign(layers, {});
+  cache.self_k_store.assign(layers, {});
+  cache.self_v_store.assign(layers, {});
+  cache.cross_k.clear();
+  cache.cross_v.clear();
+  for (Block& b : blocks_) {
+    auto [k, v] = b->cross_keys_values(memory);
+    cache.cross_k.push_back(k);
+    cache.cross_v.push_back(v);
+  }
+  const torch::ScalarType dtype = memory.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+  cache.memory_bias = padding_mask(ones_if_undefined(memory_mask, memory), dtype);
+  cache.length = 0;
+}
+
+torch::Tensor StackImpl::forward_step(const torch::Tensor& embeds, DecoderCache& cache) {
+  // The decoder's causal position bias of the query at position t over keys 0..t: row t of the
+  // full path's bias, in the same score dtype (its mask adds exactly 0 to those keys).
+  const torch::ScalarType dtype = cache.memory_bias.scalar_type();
+  torch::Tensor self_bias = blocks_.front()->self_attention()->compute_bias_row(cache.length, cache.length + 1);
+  if (self_bias.scalar_type() != dtype) self_bias = self_bias.to(dtype);
+  torch::Tensor hidden = embeds;
+  for (size_t i = 0; i < blocks_.size(); ++i) hidden = blocks_[i]->forward_step(hidden, self_bias, cache, i);
+  ++cache.length;
+  return final_layer_norm(hidden);
+}
+
 }  // namespace ankh::model

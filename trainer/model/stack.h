@@ -26,6 +26,13 @@ class StackImpl : public torch::nn::Module {
                         const torch::Tensor& memory = {}, const torch::Tensor& memory_mask = {},
                         const DropoutKeys& keys = {});
 
+  // Incremental decoding (decoder stack, eval; decoder_cache.h). start_decoding fills the cache's
+  // cross-attention keys/values and encoder mask from memory [B, Le, d] and memory_mask [B, Le]
+  // (undefined: all real) and empties its self-attention caches; forward_step takes the embeds
+  // [N, 1, d] of the tokens at position cache.length, advances the cache, and returns [N, 1, d].
+  void start_decoding(DecoderCache& cache, const torch::Tensor& memory, const torch::Tensor& memory_mask);
+  torch::Tensor forward_step(const torch::Tensor& embeds, DecoderCache& cache);
+
   torch::nn::ModuleList block;
   RMSNorm final_layer_norm{nullptr};
 

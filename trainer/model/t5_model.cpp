@@ -75,9 +75,43 @@ torch::Tensor T5ModelImpl::decode(const torch::Tensor& decoder_input_ids, const 
                                   const DropoutKeys& keys) {
   torch::Tensor hidden = decoder->forward(shared(decoder_input_ids), decoder_attention_mask, encoder_hidden, attention_mask,
                                  keys_or_default(keys, decoder_input_ids));
+  return logits(hidden);
+}
+
+torch::Tensor T5ModelImpl::logits(const torch::Tensor& hidden) {
   if (lm_head) return lm_head(hidden);
   // Tied embeddings, the Hugging Face way: rescale by d_model^-0.5 before the shared matrix.
   return torch::nn::functional::linear(hidden * std::pow(static_cast<double>(config_.d_model), -0.5), shared->weight);
+}
+
+void T5ModelImpl::require_eval(const char* what) const {
+  if (is_training())
+    throw core::Error(std::string(what) + " needs the model in eval mode", "model::T5Model",
+                      "call model->eval() before incremental decoding");
+}
+
+DecoderCache T5ModelImpl::start_decoding(const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask,
+                                         const torch::Tensor& rows) {
+  require_eval("start_decoding");
+  torch::NoGradGuard no_grad;
+  DecoderCache cache;
+  decoder->start_decoding(cache, encoder_hidden, attention_mask);
+  set_rows(cache, rows);
+  return cache;
+}
+
+torch::Tensor T5ModelImpl::decode_step(DecoderCache& cache, const torch::Tensor& tokens) {
+  require_eval("decode_step");
+  if (tokens.dim() != 1 || tokens.size(0) != cache.decoding_rows())
+    throw core::Error("decode_step needs one token per decoding row (" + std::to_string(cache.decoding_rows()) + ")",
+                      "model::T5Model");
+  torch::NoGradGuard no_grad;
+  return logits(decoder->forward_step(shared(tokens.unsqueeze(1)), cache)).squeeze(1);
+}
+
+void T5ModelImpl::reorder(DecoderCache& cache, const torch::Tensor& keep) {
+  torch::NoGradGuard no_grad;
+  reorder_rows(cache, keep);
 }
 
 torch::Tensor T5ModelImpl::forward(const data::Batch& batch) {

@@ -18,6 +18,7 @@
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 
+#include "trainer/model/decoder_cache.h"
 #include "trainer/model/model_config.h"
 #include "trainer/model/sample_dropout.h"
 #include "trainer/model/stack.h"
@@ -60,6 +61,22 @@ class T5ModelImpl : public torch::nn::Module {
                        const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask,
                        const DropoutKeys& keys = {});
 
+  // Incremental decoding (eval mode only; runs without autograd; docs/model.md, "Incremental
+  // decoding"). encoder_hidden [B, Le, d] and attention_mask [B, Le] (undefined: all real) from
+  // encode(); rows [N] int64 on the model's device: decoding row n continues input rows[n]
+  // (several rows per input: samples/beams). The cross-attention keys/values are computed here,
+  // once per input row, and shared by every step and every decoding row of that input.
+  DecoderCache start_decoding(const torch::Tensor& encoder_hidden, const torch::Tensor& attention_mask,
+                              const torch::Tensor& rows);
+  // Feeds tokens [N] int64 (the first call: <pad>, the decoder start) at position cache.length,
+  // appends to the cache and returns the logits [N, vocab] of the next token, in the dtype decode()
+  // gives (the model's: fp32 for fp32 models, float64 for float64 ones, bf16 under CUDA autocast).
+  // Equal to decode() of the whole prefix at its last position (fp32: within ~1e-6).
+  torch::Tensor decode_step(DecoderCache& cache, const torch::Tensor& tokens);
+  // Keeps decoding rows `keep` [M] (indices into the N rows, repeats allowed: beam search reorders
+  // and duplicates rows; dropping finished rows shrinks N). rows and self caches follow.
+  void reorder(DecoderCache& cache, const torch::Tensor& keep);
+
   // encode + decode of one micro-batch (its tensors must already be on the model's device); in
   // training, dropout keyed by (dropout seed, batch.step, batch.global_positions).
   torch::Tensor forward(const data::Batch& batch);
@@ -71,6 +88,10 @@ class T5ModelImpl : public torch::nn::Module {
   torch::nn::Linear lm_head{nullptr};  // null when config().tie_embeddings
 
  private:
+  // lm_head, or with tied embeddings the shared matrix after the d_model^-0.5 rescale.
+  torch::Tensor logits(const torch::Tensor& hidden);
+  void require_eval(const char* what) const;
+
   // keys, or when they are needed but undefined, those of step 0 with rows as positions.
   DropoutKeys keys_or_default(const DropoutKeys& keys, const torch::Tensor& ids) const;
 

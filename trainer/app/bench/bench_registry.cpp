@@ -9,6 +9,7 @@ cli::Action setup_objective(CLI::App&);
 cli::Action setup_model(CLI::App&);
 cli::Action setup_comm(CLI::App&);
 cli::Action setup_checkpoint(CLI::App&);
+cli::Action setup_generate(CLI::App&);
 
 const std::vector<Benchmark>& benchmarks() {
   static const std::vector<Benchmark> all = {
@@ -17,6 +18,7 @@ const std::vector<Benchmark>& benchmarks() {
       {"model", "forward+backward tokens/s and model FLOP utilisation against a measured matmul peak", setup_model},
       {"comm", "all-reduce bandwidth of the communicator and gradient buckets", setup_comm},
       {"checkpoint", "checkpoint save/load GB/s against a raw sequential write", setup_checkpoint},
+      {"generate", "greedy generation tokens/s with the incremental decoder cache against without", setup_generate},
   };
   return all;
 }
