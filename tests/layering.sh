@@ -16,18 +16,19 @@ declare -A may_include=(
   [trainer/parallel]="core"
   [trainer/weights]="core data checkpoints trainer/metrics trainer/model"
   [trainer/probe]="core data checkpoints trainer/metrics trainer/model trainer/weights"
+  [trainer/generation]="core data checkpoints trainer/model trainer/weights"
   [trainer]="core data checkpoints trainer/metrics trainer/model trainer/optim trainer/parallel trainer/weights trainer/probe"
 )
 # folder -> its library and the ankh libraries it may link
 declare -A library=(
   [core]=ankh_core [data]=ankh_data [checkpoints]=ankh_checkpoints [trainer/metrics]=ankh_metrics
   [trainer/model]=ankh_model [trainer/optim]=ankh_optim [trainer/parallel]=ankh_parallel
-  [trainer/weights]=ankh_weights [trainer/probe]=ankh_probe [trainer]=ankh_trainer
+  [trainer/weights]=ankh_weights [trainer/probe]=ankh_probe [trainer/generation]=ankh_generation [trainer]=ankh_trainer
 )
 declare -A lib_of_folder=(
   [core]=ankh_core [data]=ankh_data [checkpoints]=ankh_checkpoints [trainer/metrics]=ankh_metrics
   [trainer/model]=ankh_model [trainer/optim]=ankh_optim [trainer/parallel]=ankh_parallel [trainer/weights]=ankh_weights
-  [trainer/probe]=ankh_probe
+  [trainer/probe]=ankh_probe [trainer/generation]=ankh_generation
 )
 
 status=0

@@ -8,6 +8,8 @@ Action setup_train(CLI::App&);
 Action setup_eval(CLI::App&);
 Action setup_export(CLI::App&);
 Action setup_embed(CLI::App&);
+Action setup_score(CLI::App&);
+Action setup_generate(CLI::App&);
 Action setup_probe(CLI::App&);
 Action setup_sweep(CLI::App&);
 Action setup_status(CLI::App&);
@@ -24,6 +26,8 @@ const std::vector<Command>& commands() {
       {"eval", "validation loss and accuracy of a checkpoint", setup_eval},
       {"export", "checkpoint -> Hugging Face T5 directory", setup_export},
       {"embed", "per-protein (and per-residue) encoder embeddings -> HDF5", setup_embed},
+      {"score", "zero-shot variant effects (masked marginals) of a mutations CSV", setup_score},
+      {"generate", "protein variants from a seed FASTA: infill or completion, greedy, sampled or beam", setup_generate},
       {"probe", "downstream probes of a model or baseline: GO transfer (Fmax), classification", setup_probe},
       {"status", "is a run complete? (exit 0), or not yet (exit 3)", setup_status},
       {"verify", "read a dataset, checkpoint, run or export whole; report every problem", setup_verify},
