@@ -85,7 +85,7 @@ PY
 expect_failure "output file already exists" scores.csv.tmp \
   "$ankh" score run --fasta wt.fasta --mutations muts.csv --output scores.csv
 "$ankh" score run --fasta wt.fasta --mutations muts.csv --output scores.csv --overwrite --no-progress
-expect_failure "an encoder-only export has no decoder, so it cannot score variants" enc.csv \
+expect_failure "an encoder-only model cannot score variants: it has no decoder" enc.csv \
   "$ankh" score hf-enc --fasta wt.fasta --mutations muts.csv --output enc.csv
 expect_failure "no-mutant.csv: no column 'mutant' \(columns: variant, DMS_score\)" out1.csv \
   "$ankh" score run --fasta wt.fasta --mutations no-mutant.csv --output out1.csv

@@ -352,7 +352,7 @@ TEST(ScoreFile, BadInputsNameTheRowAndLeaveNoOutput) {
   auto o = s.options("ok.csv", "protein,mutant\nP2,G1A\n", "enc.csv");
   o.source = x.output;
   e = testing::error_of([&] { score_file(o); });
-  EXPECT_NE(e.find("an encoder-only export has no decoder, so it cannot score variants"), std::string::npos) << e;
+  EXPECT_NE(e.find("an encoder-only model cannot score variants: it has no decoder"), std::string::npos) << e;
   EXPECT_FALSE(fs::exists(s.scratch / "enc.csv"));
 
   // A full export scores like the checkpoint.

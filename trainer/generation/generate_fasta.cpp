@@ -1,5 +1,7 @@
 #include "trainer/generation/generate_fasta.h"
 
+#include "trainer/generation/decoding_model.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -212,13 +214,6 @@ std::vector<Seed> read_seeds(const GenerateOptions& o) {
   return seeds;
 }
 
-bool encoder_only(const weights::LoadedWeights& w) {
-  if (w.hf_config.is_object() && w.hf_config.contains("architectures") && w.hf_config["architectures"].is_array())
-    for (const auto& a : w.hf_config["architectures"])
-      if (a.is_string() && a.get<std::string>() == "T5EncoderModel") return true;
-  return w.tensors.find("decoder.final_layer_norm.weight") == w.tensors.end();
-}
-
 // The id of the task token of the objective the model learnt this mode with (-1: none).
 int64_t task_token_of(const weights::LoadedWeights& w, const GenerateOptions& o) {
   const auto id_of = [&](const std::string& token) {
@@ -277,23 +272,10 @@ GenerateResult generate_fasta(const GenerateOptions& o) {
                         "check the path given to --fasta");
 
   const std::vector<Seed> seeds = read_seeds(o);
-  weights::LoadedWeights w = weights::load_weights(o.source);
-  if (encoder_only(w))
-    throw core::CheckpointError("an encoder-only model cannot generate: it has no decoder", w.source,
-                                "export the checkpoint without --encoder-only, or generate from the checkpoint itself");
-  if (w.hugging_face) weights::check_hf_vocabulary(o.source, w.task_tokens);
-  if (w.config.vocab_size < data::kVocabSize)
-    throw core::CheckpointError("vocab_size " + std::to_string(w.config.vocab_size) + " is smaller than Ankh's 144 tokens",
-                                w.source, "ankh generates with Ankh's vocabulary (sentinels 28..143)");
+  DecodingModel loaded = load_decoding_model(o.source, o.device, o.dtype, "generate");
+  const weights::LoadedWeights& w = loaded.weights;
+  model::T5Model model = loaded.model;
   const int64_t task_token = task_token_of(w, o);
-  model::ModelConfig config = w.config;
-  config.dropout = 0.0;
-  config.activation_checkpointing = false;
-  model::T5Model model(config);
-  weights::load_parameters(model, w.tensors, w.source);
-  w.tensors.clear();
-  model->to(o.device, o.dtype);
-  model->eval();
   spdlog::info("generate: {} seed(s) from {}, {} variant(s) each ({}, {}), task token {}", seeds.size(), o.fasta.string(), o.num,
                o.mode == GenerateMode::kInfill ? "infill" : "complete",
                o.decoding.beam > 0 ? "beam " + std::to_string(o.decoding.beam)

@@ -1,5 +1,7 @@
 #include "trainer/generation/variant_scoring.h"
 
+#include "trainer/generation/decoding_model.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -184,24 +186,10 @@ double spearman(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 Scorer load_scorer(const fs::path& source, const torch::Device& device, torch::ScalarType dtype) {
-  weights::LoadedWeights w = weights::load_weights(source);
-  const bool has_decoder = std::any_of(w.tensors.begin(), w.tensors.end(),
-                                       [](const auto& kv) { return kv.first.rfind("decoder.", 0) == 0; });
-  if (!has_decoder)
-    throw core::CheckpointError("an encoder-only export has no decoder, so it cannot score variants", w.source,
-                                "score with a checkpoint, a run directory or a full export (ankh export without --encoder-only)");
-  if (w.hugging_face) weights::check_hf_vocabulary(source, w.task_tokens);
-  if (w.config.vocab_size < data::kVocabSize)
-    throw core::CheckpointError("vocab_size " + std::to_string(w.config.vocab_size) + " is too small for Ankh's residue and sentinel ids",
-                                w.source, "ankh score needs Ankh's 144-token vocabulary");
-  model::ModelConfig config = w.config;
-  config.dropout = 0.0;
-  config.activation_checkpointing = false;
+  DecodingModel loaded = load_decoding_model(source, device, dtype, "score variants");
+  const weights::LoadedWeights& w = loaded.weights;
   Scorer s;
-  s.model = model::T5Model(config);
-  weights::load_parameters(s.model, w.tensors, w.source, weights::ParameterSet::kAll);
-  s.model->to(device, dtype);
-  s.model->eval();
+  s.model = loaded.model;
   s.source = w.source;
   s.step = w.step;
   s.hugging_face = w.hugging_face;
