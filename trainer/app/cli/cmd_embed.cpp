@@ -8,6 +8,7 @@
 #include "core/strings.h"
 #include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
+#include "trainer/app/cli/model_run_args.h"
 #include "trainer/model/inference_memory.h"
 #include "trainer/parallel/device.h"
 #include "trainer/weights/embedder.h"
@@ -17,12 +18,10 @@ namespace ankh::cli {
 Action setup_embed(CLI::App& sub) {
   struct Options {
     std::string source, fasta, output, memory_limit;
-    model::Precision dtype = model::Precision::Fp32;
-    parallel::DeviceKind device = parallel::DeviceKind::Auto;
+    ModelRunArgs run;
     data::InvalidPolicy on_invalid = data::InvalidPolicy::Error;
-    bool per_residue = false, overwrite = false, no_progress = false;
+    bool per_residue = false, no_progress = false;
     int64_t batch_tokens = 16384, max_length = 0;
-    int threads = 0;
   };
   auto o = std::make_shared<Options>();
   sub.add_option("source", o->source,
@@ -44,14 +43,9 @@ Action setup_embed(CLI::App& sub) {
                  "memory for the weights and one batch, e.g. 8G (default: what the machine can still give: the tightest "
                  "of MemAvailable, the cgroup's limit, ulimit -v; on a GPU its free memory). Larger batches are split; "
                  "a protein that does not fit alone is an error naming it and the --max-length that fits");
-  add_choice(sub, "--dtype", o->dtype, model::precisions(), "compute dtype (bf16: weights cast; the output stays float32)");
-  add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: cuda when available");
+  add_model_run_args(sub, o->run, "bf16: weights cast; the output stays float32");
   add_choice(sub, "--on-invalid", o->on_invalid, data::invalid_policies(),
              "characters outside the vocabulary: error (stop, naming file and line), unk (embed <unk>), skip (drop the record)");
-  sub.add_option("--threads", o->threads, "CPU threads for the model (0: LibTorch's default)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub.add_flag("--overwrite", o->overwrite, "replace an existing output file (only once the new one is complete)");
   sub.add_flag("--no-progress", o->no_progress, "no progress bar or periodic progress lines");
   return [o]() {
     weights::EmbedOptions options;
@@ -63,11 +57,10 @@ Action setup_embed(CLI::App& sub) {
     options.batch.progress = !o->no_progress;
     options.max_length = o->max_length;
     if (!o->memory_limit.empty()) options.batch.memory_limit = model::parse_memory_size(o->memory_limit, "--memory-limit");
-    options.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
-    options.device = parallel::choose_device(o->device, 0, "--device");
+    options.dtype = o->run.scalar_type();
+    options.device = o->run.apply();
     options.on_invalid = o->on_invalid;
-    options.overwrite = o->overwrite;
-    if (o->threads > 0) torch::set_num_threads(o->threads);
+    options.overwrite = o->run.overwrite;
     const auto r = weights::embed_fasta(options);
     spdlog::info("embed: {} proteins, {} residues, d_model {} ({}) -> {} in {} ({:.0f} residues/s){}", core::format_count(r.proteins),
                  core::format_count(r.residues), r.d_model, options.device.str(), o->output, core::format_duration(r.seconds),

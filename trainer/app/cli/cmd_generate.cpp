@@ -8,6 +8,7 @@
 #include "core/strings.h"
 #include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
+#include "trainer/app/cli/model_run_args.h"
 #include "trainer/generation/generate_fasta.h"
 #include "trainer/parallel/device.h"
 
@@ -17,9 +18,7 @@ Action setup_generate(CLI::App& sub) {
   struct Options {
     generation::GenerateOptions g;
     std::string mode = "infill";
-    model::Precision dtype = model::Precision::Fp32;
-    parallel::DeviceKind device = parallel::DeviceKind::Auto;
-    int threads = 0;
+    ModelRunArgs run;
   };
   auto o = std::make_shared<Options>();
   auto& g = o->g;
@@ -53,20 +52,17 @@ Action setup_generate(CLI::App& sub) {
   sub.add_option("--task-token", g.task_token,
                  "task token to prepend to the encoder input (default: the one the checkpoint's objective used for this mode; "
                  "none for a Hugging Face export); 'none' for none");
-  add_choice(sub, "--dtype", o->dtype, model::precisions(), "compute dtype (bf16: weights cast)");
-  add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: cuda when available");
+  add_model_run_args(sub, o->run, "bf16: weights cast");
   add_choice(sub, "--on-invalid", g.on_invalid, data::invalid_policies(),
              "characters outside the vocabulary in the seeds: error, unk (as <unk>), skip (drop the record)");
-  sub.add_option("--threads", o->threads, "CPU threads for the model (0: LibTorch's default)")->capture_default_str();
-  sub.add_flag("--overwrite", g.overwrite, "replace an existing output file (only once the new one is complete)");
   return [o]() {
     auto& options = o->g;
     options.mode = o->mode == "complete" ? generation::GenerateMode::kComplete : generation::GenerateMode::kInfill;
     if (options.mode == generation::GenerateMode::kComplete && !options.positions.empty())
       throw core::UsageError("--positions is for --mode infill", "--positions");
-    options.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
-    options.device = parallel::choose_device(o->device, 0, "--device");
-    if (o->threads > 0) torch::set_num_threads(o->threads);
+    options.dtype = o->run.scalar_type();
+    options.device = o->run.apply();
+    options.overwrite = o->run.overwrite;
     const auto r = generation::generate_fasta(options);
     spdlog::info("generate: {} variants of {} seed(s) in {} attempts -> {} in {}", core::format_count(r.variants),
                  core::format_count(r.seeds), core::format_count(r.attempts), options.output.string(), core::format_duration(r.seconds));

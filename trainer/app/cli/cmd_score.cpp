@@ -10,6 +10,7 @@
 #include "core/strings.h"
 #include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
+#include "trainer/app/cli/model_run_args.h"
 #include "trainer/generation/variant_scoring.h"
 #include "trainer/model/model.h"
 #include "trainer/parallel/device.h"
@@ -27,11 +28,9 @@ std::string rho_text(const generation::Correlation& c) {
 Action setup_score(CLI::App& sub) {
   struct Options {
     std::string source, fasta, mutations, output;
-    model::Precision dtype = model::Precision::Fp32;
-    parallel::DeviceKind device = parallel::DeviceKind::Auto;
-    bool overwrite = false, no_progress = false;
+    ModelRunArgs run;
+    bool no_progress = false;
     int64_t batch_size = 32;
-    int threads = 0;
   };
   auto o = std::make_shared<Options>();
   sub.add_option("source", o->source,
@@ -47,12 +46,7 @@ Action setup_score(CLI::App& sub) {
   sub.add_option("--batch-size", o->batch_size, "passes (distinct protein and position set) per forward")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  add_choice(sub, "--dtype", o->dtype, model::precisions(), "compute dtype (bf16: weights cast; log-softmax in float32)");
-  add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: cuda when available");
-  sub.add_option("--threads", o->threads, "CPU threads for the model (0: LibTorch's default)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub.add_flag("--overwrite", o->overwrite, "replace an existing output file (only once the new one is complete)");
+  add_model_run_args(sub, o->run, "bf16: weights cast; log-softmax in float32");
   sub.add_flag("--no-progress", o->no_progress, "no progress bar or periodic progress lines");
   return [o]() {
     generation::ScoreOptions options;
@@ -62,10 +56,9 @@ Action setup_score(CLI::App& sub) {
     options.output = o->output;
     options.batch.batch_size = o->batch_size;
     options.batch.progress = !o->no_progress;
-    options.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
-    options.device = parallel::choose_device(o->device, 0, "--device");
-    options.overwrite = o->overwrite;
-    if (o->threads > 0) torch::set_num_threads(o->threads);
+    options.dtype = o->run.scalar_type();
+    options.device = o->run.apply();
+    options.overwrite = o->run.overwrite;
     const auto r = generation::score_file(options);
     spdlog::info("score: {} rows ({} mutated positions, {} protein(s)) in {} passes, {} batches on {}: model loaded in {}, "
                  "scored in {} ({:.1f} rows/s), {} in all -> {}",
