@@ -154,7 +154,8 @@ torch::Tensor Trainer::State::train_step(const std::vector<data::Batch>& micro_b
   const auto num_tasks = static_cast<int64_t>(task_kinds.size());  // 0: a single objective
   torch::Tensor loss_sum = torch::zeros({}, f64), residue_loss_sum = torch::zeros({}, f64);
   torch::Tensor residue_count = torch::zeros({}, f64), residue_correct = torch::zeros({}, f64);
-  torch::Tensor task_sums = torch::zeros({num_tasks, model::kNumTaskSums}, f64);
+  torch::Tensor task_sums;  // a mixture's per-task sums; nothing for a single objective
+  if (num_tasks > 0) task_sums = torch::zeros({num_tasks, model::kNumTaskSums}, f64);
   double flops = 0, encoder_tokens = 0, target_tokens = 0;
   grad_sync->zero_grad();
   for (const auto& batch : micro_batches) {

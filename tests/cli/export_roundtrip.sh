@@ -5,24 +5,9 @@
 # directory, checked with h5py (FASTA ids and order, shapes, mean = mean of the residue rows,
 # batching independence) -> bad inputs fail with a clear message, a non-zero exit and no output.
 # Usage: export_roundtrip.sh ANKH_BINARY SOURCE_DIR
-set -euo pipefail
 ankh=$1 src=$2
 py=/usr/bin/python3
-work=$(mktemp -d "${TMPDIR:-/tmp}/ankh-export-roundtrip.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_failure REGEX OUTPUT_PATH COMMAND...: non-zero exit, REGEX in the output, OUTPUT_PATH absent.
-expect_failure() {
-  local regex=$1 out=$2; shift 2
-  local log status=0
-  log=$("$@" 2>&1) || status=$?
-  printf '%s\n' "$log"
-  (( status != 0 )) || fail "expected a non-zero exit: $*"
-  grep -Eq -- "$regex" <<<"$log" || fail "output does not match /$regex/: $*"
-  compgen -G "$out*" >/dev/null && fail "$out (or a temporary of it) exists after a failure: $(ls -d "$out"*)"
-  return 0
-}
+source "$(dirname "$0")/cli_script.sh" ankh-export-roundtrip
 
 "$py" - <<'PY'
 import random

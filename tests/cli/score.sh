@@ -3,24 +3,9 @@
 # exports) scores a mutations CSV whose rows, columns and order come back with a `score` column and
 # a Spearman line; bad inputs fail with a clear message naming the row, a non-zero exit and no output.
 # Usage: score.sh ANKH_BINARY SOURCE_DIR
-set -euo pipefail
 ankh=$1 src=$2
 py=/usr/bin/python3
-work=$(mktemp -d "${TMPDIR:-/tmp}/ankh-score.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-cd "$work"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# expect_failure REGEX OUTPUT_PATH COMMAND...: non-zero exit, REGEX in the output, OUTPUT_PATH absent.
-expect_failure() {
-  local regex=$1 out=$2; shift 2
-  local log status=0
-  log=$("$@" 2>&1) || status=$?
-  printf '%s\n' "$log"
-  (( status != 0 )) || fail "expected a non-zero exit: $*"
-  grep -Eq -- "$regex" <<<"$log" || fail "output does not match /$regex/: $*"
-  compgen -G "$out*" >/dev/null && fail "$out (or a temporary of it) exists after a failure: $(ls -d "$out"*)"
-  return 0
-}
+source "$(dirname "$0")/cli_script.sh" ankh-score
 
 "$py" - <<'PY'
 import random

@@ -1,5 +1,7 @@
 #include "tests/support/test_support.h"
 
+#include "data/vocab.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,6 +98,22 @@ trainer::RunConfig tiny_run_config(const fs::path& run_dir, const std::vector<st
                                         "run.dir=" + run_dir.string()};
   overrides.insert(overrides.end(), extra.begin(), extra.end());
   return trainer::load_run_config(source_dir() / "configs/ankh-tiny.yaml", overrides);
+}
+
+model::T5Model perturbed_model(const model::ModelConfig& config, uint64_t seed, double spread) {
+  model::T5Model m(config);
+  m->init_weights(seed);
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  for (auto& p : m->parameters()) p.add_(torch::randn_like(p) * spread);
+  m->eval();
+  return m;
+}
+
+std::vector<uint8_t> residue_ids(const std::string& residues) {
+  std::vector<uint8_t> out;
+  for (const char c : residues) out.push_back(static_cast<uint8_t>(data::residue_id(static_cast<unsigned char>(c))));
+  return out;
 }
 
 }  // namespace ankh::testing

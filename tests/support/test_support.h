@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "trainer/model/model.h"
 #include "trainer/model/model_config.h"
 #include "trainer/run_config.h"
 
@@ -63,6 +65,14 @@ model::ModelConfig tiny_model_config();
 // configs/ankh-tiny.yaml shrunk to a model that trains and exports in milliseconds (d_model 32,
 // 2 heads x 16, d_ff 48, 2 + 2 layers, fp32), writing to `run_dir`; `extra` overrides last.
 trainer::RunConfig tiny_run_config(const std::filesystem::path& run_dir, const std::vector<std::string>& extra = {});
+
+// A model of `config` in eval mode whose every parameter (RMSNorm weights included) is its seeded
+// initialisation plus `spread` x N(0, 1) noise: far enough from the initial state that positions,
+// residues and padding change the outputs, which is what inference tests compare.
+model::T5Model perturbed_model(const model::ModelConfig& config, uint64_t seed, double spread);
+
+// Residue ids of a string of residue letters.
+std::vector<uint8_t> residue_ids(const std::string& residues);
 
 // scripts/check_hf_export.py on an exported directory, run by Debian's python3 (which has
 // numpy once scripts/setup.sh ran); and whether that python3 has numpy at all.

@@ -32,21 +32,7 @@ using testing::error_of;
 
 RunConfig tiny_config(const fs::path& run_dir) { return testing::tiny_run_config(run_dir, {"model.decoder_layers=1"}); }
 
-model::T5Model random_model(const RunConfig& config) {
-  model::T5Model m(config.model);
-  m->init_weights(11);
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(11);
-  for (auto& p : m->parameters()) p.add_(torch::randn_like(p) * 0.05);  // RMSNorm weights off 1 too
-  m->eval();
-  return m;
-}
-
-std::vector<uint8_t> ids_of(const std::string& residues) {
-  std::vector<uint8_t> out;
-  for (const char c : residues) out.push_back(static_cast<uint8_t>(data::residue_id(static_cast<unsigned char>(c))));
-  return out;
-}
+model::T5Model random_model(const RunConfig& config) { return testing::perturbed_model(config.model, 11, 0.05); }
 
 struct Embedded {
   std::map<int64_t, torch::Tensor> mean, rows;
@@ -173,7 +159,7 @@ TEST(Embed, MeanIsOverResiduesOnlyAndEqualsEachProteinEncodedAlone) {
   model::T5Model m = random_model(config);
   const auto proteins = testing::random_proteins(12, 3, 1, 50);
   std::vector<std::vector<uint8_t>> seqs;
-  for (const auto& p : proteins) seqs.push_back(ids_of(p.sequence));
+  for (const auto& p : proteins) seqs.push_back(testing::residue_ids(p.sequence));
   const Embedded e = run(m, seqs, 200);
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < seqs.size(); ++i) {
@@ -198,7 +184,7 @@ TEST(Embed, ResultsDoNotDependOnTheBatching) {
   std::vector<std::vector<uint8_t>> seqs;
   std::vector<int64_t> lengths;
   for (const auto& p : proteins) {
-    seqs.push_back(ids_of(p.sequence));
+    seqs.push_back(testing::residue_ids(p.sequence));
     lengths.push_back(static_cast<int64_t>(p.sequence.size()));
   }
   ASSERT_EQ(plan_batches(lengths, 1).size(), 40u);
@@ -265,7 +251,7 @@ TEST(EmbedFasta, FileKeepsFastaIdsAndOrderWithMeansAndResidues) {
     EXPECT_EQ(f.fasta_lengths[i], f.lengths[i]);
     EXPECT_EQ(f.offsets[i], total);
     total += f.lengths[i];
-    seqs.push_back(ids_of(s.proteins[i].sequence));
+    seqs.push_back(testing::residue_ids(s.proteins[i].sequence));
   }
   EXPECT_EQ(f.offsets.back(), total);
   EXPECT_EQ(f.mean.sizes(), (std::vector<int64_t>{25, 32}));
@@ -325,7 +311,7 @@ TEST(EmbedFasta, LongProteinsAreTruncatedCountedAndKeepTheirFastaLength) {
     EXPECT_EQ(f.fasta_lengths[i], full);
     EXPECT_EQ(f.lengths[i], std::min<int64_t>(full, 20));
     if (full > 20) {  // the embedding of the first 20 residues, as if the FASTA had only those
-      const Embedded first = run(s.model, {ids_of(s.proteins[i].sequence.substr(0, 20))}, 1);
+      const Embedded first = run(s.model, {testing::residue_ids(s.proteins[i].sequence.substr(0, 20))}, 1);
       EXPECT_LT(max_diff(f.mean[static_cast<int64_t>(i)], first.mean.at(0)), 1e-5) << i;
     }
   }

@@ -30,21 +30,8 @@ namespace fs = std::filesystem;
 using testing::ScratchDir;
 using testing::error_of;
 
-model::T5Model random_model(const trainer::RunConfig& config) {
-  model::T5Model m(config.model);
-  m->init_weights(11);
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(11);
-  for (auto& p : m->parameters()) p.add_(torch::randn_like(p) * 0.3);  // a peaked, input-dependent distribution
-  m->eval();
-  return m;
-}
-
-std::vector<uint8_t> ids_of(const std::string& residues) {
-  std::vector<uint8_t> out;
-  for (const char c : residues) out.push_back(static_cast<uint8_t>(data::residue_id(static_cast<unsigned char>(c))));
-  return out;
-}
+// A peaked, input-dependent distribution: beam search and sampling have something to choose.
+model::T5Model random_model(const trainer::RunConfig& config) { return testing::perturbed_model(config.model, 11, 0.3); }
 
 struct GenSetup {
   ScratchDir scratch{"ankh-generate"};
@@ -52,7 +39,7 @@ struct GenSetup {
   model::T5Model model = random_model(config);
   std::vector<Seed> seeds;
   GenSetup() {
-    for (const auto& p : testing::random_proteins(6, 5, 20, 60)) seeds.push_back({p.id, ids_of(p.sequence)});
+    for (const auto& p : testing::random_proteins(6, 5, 20, 60)) seeds.push_back({p.id, testing::residue_ids(p.sequence)});
   }
 };
 
@@ -73,7 +60,7 @@ TEST(GenerateInputs, PositionsParseAndBadOnesAreNamed) {
 }
 
 TEST(GenerateInputs, InfillInputIsTheAnkhObjectives) {
-  const auto seq = ids_of("MKVLA");
+  const auto seq = testing::residue_ids("MKVLA");
   EXPECT_EQ(infill_input(seq, {1, 3}, -1),
             (std::vector<int64_t>{seq[0], data::sentinel(0), seq[2], data::sentinel(1), seq[4], data::kEos}));
   EXPECT_EQ(infill_input(seq, {0}, 144).front(), 144);
@@ -82,8 +69,8 @@ TEST(GenerateInputs, InfillInputIsTheAnkhObjectives) {
   bool capped = false;
   EXPECT_EQ(random_position_count(1000, 0.5, &capped), data::kNumSentinels);
   EXPECT_TRUE(capped);
-  EXPECT_EQ(mutation_list(ids_of("MKVLA"), ids_of("MRVLG")), "K2R,A5G");
-  EXPECT_DOUBLE_EQ(identity(ids_of("MKVLA"), ids_of("MRVLG")), 0.6);
+  EXPECT_EQ(mutation_list(testing::residue_ids("MKVLA"), testing::residue_ids("MRVLG")), "K2R,A5G");
+  EXPECT_DOUBLE_EQ(identity(testing::residue_ids("MKVLA"), testing::residue_ids("MRVLG")), 0.6);
   EXPECT_EQ(prefix_residues(10, 0.5, 0), 5);
   EXPECT_EQ(prefix_residues(10, 0.5, 30), 9);
   EXPECT_EQ(default_max_new(10, 4), 9);
@@ -331,7 +318,7 @@ TEST(GenerateFasta, WritesExactlyNumRecordsPerSeedInOrder) {
       EXPECT_NE(header.find(" mean_logp="), std::string::npos);
       EXPECT_NE(header.find(" identity=0."), std::string::npos);
       EXPECT_NE(header.find("mutations=" + mutation_list(s.seeds[i].residues, direct[i][k].residues) + " "), std::string::npos);
-      EXPECT_EQ(ids_of(lines[2 * (4 * i + k) + 1]), direct[i][k].residues);
+      EXPECT_EQ(testing::residue_ids(lines[2 * (4 * i + k) + 1]), direct[i][k].residues);
     }
   // An existing output is refused without --overwrite, replaced with it.
   EXPECT_NE(error_of([&] { generate_fasta(s.options("out.fasta")); }).find("already exists"), std::string::npos);

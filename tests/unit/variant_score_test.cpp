@@ -128,21 +128,7 @@ TEST(Spearman, AverageRanksForTiesAndKnownValues) {
 
 // --- scores --------------------------------------------------------------------------------------
 
-model::T5Model random_model(const model::ModelConfig& config) {
-  model::T5Model m(config);
-  m->init_weights(5);
-  torch::NoGradGuard no_grad;
-  torch::manual_seed(5);
-  for (auto& p : m->parameters()) p.add_(torch::randn_like(p) * 0.05);  // RMSNorm weights off 1 too
-  m->eval();
-  return m;
-}
-
-std::vector<uint8_t> ids_of(const std::string& residues) {
-  std::vector<uint8_t> out;
-  for (const char c : residues) out.push_back(static_cast<uint8_t>(data::residue_id(static_cast<unsigned char>(c))));
-  return out;
-}
+model::T5Model random_model(const model::ModelConfig& config) { return testing::perturbed_model(config, 5, 0.05); }
 
 Variant variant(int64_t protein, const std::string& text, const std::string& sequence) {
   Variant v{protein, parse_mutant(text, text)};
@@ -182,7 +168,7 @@ struct ScoreSetup {
   std::vector<std::vector<uint8_t>> proteins;
   std::vector<Variant> variants;
   ScoreSetup() {
-    for (const auto& l : letters) proteins.push_back(ids_of(l));
+    for (const auto& l : letters) proteins.push_back(testing::residue_ids(l));
     const std::vector<std::pair<int64_t, std::string>> texts = {
         {0, "K2R"}, {0, "K2A"}, {0, "A4G:K8R"}, {1, "G1A"}, {0, "K8R:A4G"}, {2, "A1C:C2A:W19Y:Y40A"}, {0, "_wt"},
         {1, "V3V"}, {2, "D3E"},  {0, "K2W"},     {1, "C10A:W8F"}, {2, "Y20W"}};

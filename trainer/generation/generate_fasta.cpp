@@ -236,9 +236,7 @@ int64_t task_token_of(const weights::LoadedWeights& w, const GenerateOptions& o)
                    "(its task tokens: {}; give --task-token)", mode, core::join(w.task_tokens, ", "));
     return -1;
   }
-  core::ConfigSource source;
-  source.add_file(fs::path(w.source) / "config.yaml");
-  const auto objective = core::resolve<data::ObjectiveConfig>(source.only_section("objective"));
+  const data::ObjectiveConfig& objective = w.objective;
   const auto kind = o.mode == GenerateMode::kInfill ? data::ObjectiveKind::Ankh : data::ObjectiveKind::Completion;
   for (const auto& task : objective.tasks())
     if (task.kind == kind) return task.prefix_token.empty() ? -1 : id_of(task.prefix_token);

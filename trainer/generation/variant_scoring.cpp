@@ -193,16 +193,7 @@ Scorer load_scorer(const fs::path& source, const torch::Device& device, torch::S
   s.source = w.source;
   s.step = w.step;
   s.hugging_face = w.hugging_face;
-  if (!w.hugging_face) {
-    try {  // the length the model was trained on, for a warning only
-      core::ConfigSource c;
-      c.add_file(fs::path(w.source) / "config.yaml");
-      if (const core::Setting* m = c.find("data.max_length"); m != nullptr)
-        s.trained_length = core::parse_int(m->value).value_or(0);
-    } catch (const std::exception&) {
-      s.trained_length = 0;
-    }
-  }
+  s.trained_length = w.max_length;
   return s;
 }
 

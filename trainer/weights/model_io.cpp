@@ -401,11 +401,13 @@ LoadedWeights from_checkpoint(const checkpoints::CheckpointReader& reader) {
   w.config = core::resolve<model::ModelConfig>(source.only_section("model"));
   // The task tokens, from the objective section (absent in a config without one: none).
   try {
-    w.task_tokens = core::resolve<data::ObjectiveConfig>(source.only_section("objective")).task_tokens();
+    w.objective = core::resolve<data::ObjectiveConfig>(source.only_section("objective"));
+    w.task_tokens = w.objective.task_tokens();
   } catch (const core::ConfigError& e) {
     throw core::CheckpointError("its objective section does not parse, so its task tokens are unknown: " + e.describe(),
                                 (reader.dir() / "config.yaml").string(), "a config.yaml that ankh wrote parses; was it edited?");
   }
+  if (const core::Setting* m = source.find("data.max_length")) w.max_length = core::parse_int(m->value).value_or(0);
   const int64_t needed = data::kVocabSize + static_cast<int64_t>(w.task_tokens.size());
   if (needed > w.config.vocab_size)
     throw core::CheckpointError(std::to_string(w.task_tokens.size()) + " task tokens need a model.vocab_size of at least " +

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoints/safetensors.h"
+#include "data/data_config.h"
 #include "trainer/model/model.h"
 #include "trainer/model/model_config.h"
 
@@ -95,6 +96,10 @@ struct LoadedWeights {
   // its config.yaml (none when it has no objective section), a Hugging Face directory's from
   // config.json's "task_tokens". An objective section that does not parse is a CheckpointError.
   std::vector<std::string> task_tokens;
+  // A checkpoint's objective section, as it trained (the single objective or the mixture): what
+  // inference reads the tasks' prefix tokens from. Defaults for a Hugging Face directory.
+  data::ObjectiveConfig objective;
+  int64_t max_length = 0;  // a checkpoint's data.max_length (encoder tokens it trained on); 0 unknown
 };
 LoadedWeights load_weights(const std::filesystem::path& checkpoint_run_or_hf_dir);
 
