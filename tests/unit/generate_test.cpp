@@ -142,8 +142,8 @@ TEST(GenerateVariants, InfillChangesOnlyChosenPositionsAndIsReproducibleAcrossBa
       EXPECT_NEAR(v.mean_logp * static_cast<double>(v.positions.size()), v.sum_logp, 1e-9);
       for (const auto* other : {&b, &c}) {
         EXPECT_EQ((*other)[i][k].residues, v.residues);
-        // float32 logits of another padding and batch: equal to 1e-4 relative (1e-5 per residue here)
-        EXPECT_NEAR((*other)[i][k].sum_logp, v.sum_logp, 1e-4 * std::max(1.0, std::abs(v.sum_logp)));
+        // Scored alone, whatever the batch: equal to far under the 1e-4 the headers print.
+        EXPECT_NEAR((*other)[i][k].sum_logp, v.sum_logp, 1e-6);
       }
     }
   }

@@ -164,10 +164,16 @@ std::vector<std::vector<GeneratedVariant>> generate_variants(model::T5Model& mod
             v.residues.assign(seed.begin(), seed.begin() + p.prefix);
             for (const int64_t t : d.tokens) v.residues.push_back(static_cast<uint8_t>(t));
           }
-          v.sum_logp = d.sum_logp;
-          v.mean_logp = d.residues > 0 ? d.sum_logp / static_cast<double>(d.residues) : 0.0;
           v.attempt = p.attempt;
           if (!st.seen.insert(v.residues).second) continue;  // the seed, or a variant already kept
+          // The reported scores come from a teacher-forced pass over this variant alone, so they do
+          // not depend on which jobs shared its batch and padding (the search's own running sums do,
+          // by float rounding of the logits).
+          std::vector<int64_t> output(d.tokens);
+          output.push_back(data::kEos);
+          const Decoded scored = score_output(model, jobs[j], output);
+          v.sum_logp = scored.sum_logp;
+          v.mean_logp = scored.residues > 0 ? scored.sum_logp / static_cast<double>(scored.residues) : 0.0;
           st.accepted.push_back(std::move(v));
         }
       }
