@@ -180,3 +180,32 @@ TEST(MakeCommunicator, ChoosesMpiOnCpuAndRefusesNccl) {
     EXPECT_EQ(e.where(), "dist.backend=nccl");
   }
 }
+
+// Ranks sharing a GPU through the MPI communicator (dist.backend=mpi on CUDA): every collective
+// copies through host memory and back. Runs on a CUDA host under `mpirun -np 2`; skips elsewhere.
+TEST(MpiCommunicator, CudaTensorsGoThroughHostMemory) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  static MpiSession session;
+  WatchdogOptions o;
+  o.timeout_s = 120;
+  MpiCommunicator c(session.world(), o, torch::Device(torch::kCUDA, 0));
+  const torch::Device cuda(torch::kCUDA, 0);
+  for (auto dtype : {torch::kFloat, torch::kBFloat16, torch::kLong})
+    for (int64_t n : kSizes) {
+      // Written by a kernel just before the collective: the host copy must wait for it.
+      auto t = (rank_tensor(c.rank(), n, torch::kFloat).to(cuda) * 2 - rank_tensor(c.rank(), n, torch::kFloat).to(cuda))
+                   .to(dtype);
+      auto work = c.all_reduce_async(t, ReduceOp::Sum, "cuda");
+      work->wait();
+      EXPECT_TRUE(t.is_cuda());
+      EXPECT_EQ(t.scalar_type(), dtype);
+      EXPECT_EQ(count_wrong(t.cpu(), ReduceOp::Sum, c.size()), 0) << c10::toString(dtype) << " of " << n;
+    }
+  auto b = torch::full({1000}, static_cast<double>(c.rank() + 5), torch::TensorOptions().device(cuda));
+  c.broadcast(b, 1);
+  EXPECT_TRUE(torch::equal(b.cpu(), torch::full({1000}, 6.0)));
+  auto in = torch::full({3}, static_cast<int64_t>(c.rank()), torch::TensorOptions().dtype(torch::kLong).device(cuda));
+  auto out = torch::empty({3 * c.size()}, in.options());
+  c.all_gather(in, out);
+  EXPECT_TRUE(torch::equal(out.cpu(), torch::tensor({0, 0, 0, 1, 1, 1}, torch::kLong)));
+}

@@ -87,7 +87,7 @@ class WatchdogEntry {
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(MPI_Comm parent, WatchdogOptions watchdog) {
+MpiCommunicator::MpiCommunicator(MPI_Comm parent, WatchdogOptions watchdog, torch::Device device) : device_(device) {
   int initialized = 0;
   MPI_Initialized(&initialized);
   if (!initialized)
@@ -126,14 +126,13 @@ std::unique_ptr<Work> MpiCommunicator::all_reduce_async(torch::Tensor& tensor, R
   if (!is_half_type(tensor.scalar_type())) mpi_type(tensor.scalar_type());  // refuse unsupported types now
   const std::string full = label + " (" + describe_tensor(tensor) + ")";
   return std::make_unique<MpiWork>(submit(full, [t = tensor, op](MPI_Comm comm) mutable {
-    if (is_half_type(t.scalar_type())) {
-      // MPI has no 16-bit floating types: reduce in float32, which also avoids summing in 16 bits.
-      auto wide = t.to(torch::kFloat);
-      all_reduce_native(wide, op, comm);
-      t.copy_(wide);
-    } else {
-      all_reduce_native(t, op, comm);
-    }
+    // MPI has no 16-bit floating types: reduce those in float32, which also avoids summing in 16
+    // bits. Device tensors are reduced in a host copy (to(kCPU) waits for the kernels that wrote them).
+    const bool widen = is_half_type(t.scalar_type());
+    if (!widen && t.is_cpu()) return all_reduce_native(t, op, comm);
+    torch::Tensor host = t.to(torch::kCPU, widen ? torch::kFloat : t.scalar_type());
+    all_reduce_native(host, op, comm);
+    t.copy_(host);
   }));
 }
 
@@ -146,15 +145,17 @@ void MpiCommunicator::broadcast(torch::Tensor& tensor, int root) {
                               std::to_string(size_) + ")",
                           "mpi communicator");
   submit("broadcast from rank " + std::to_string(root) + " (" + describe_tensor(tensor) + ")",
-         [t = tensor, root](MPI_Comm comm) {
+         [t = tensor, root](MPI_Comm comm) mutable {
            // Bytes: no arithmetic, so every dtype works.
-           auto* base = static_cast<char*>(t.data_ptr());
-           const int64_t bytes = t.numel() * t.element_size();
+           torch::Tensor host = t.is_cpu() ? t : t.to(torch::kCPU);
+           auto* base = static_cast<char*>(host.data_ptr());
+           const int64_t bytes = host.numel() * host.element_size();
            for (int64_t done = 0; done < bytes;) {
              const int64_t n = std::min(kMaxChunk, bytes - done);
              check_mpi(MPI_Bcast(base + done, static_cast<int>(n), MPI_BYTE, root, comm), "MPI_Bcast");
              done += n;
            }
+           if (!t.is_cpu()) t.copy_(host);
          })
       ->wait();
 }
@@ -166,10 +167,13 @@ void MpiCommunicator::all_gather(const torch::Tensor& input, torch::Tensor& outp
     throw core::DistError("all_gather of " + describe_tensor(input) + " exceeds 2 GiB per rank", "mpi communicator",
                           "gather in pieces");
   submit("all_gather (" + describe_tensor(input) + ")",
-         [in = input, out = output, bytes](MPI_Comm comm) {
-           check_mpi(MPI_Allgather(in.data_ptr(), static_cast<int>(bytes), MPI_BYTE, out.data_ptr(),
+         [in = input, out = output, bytes](MPI_Comm comm) mutable {
+           const torch::Tensor in_host = in.to(torch::kCPU);
+           torch::Tensor out_host = out.is_cpu() ? out : torch::empty_like(out, torch::TensorOptions().device(torch::kCPU));
+           check_mpi(MPI_Allgather(in_host.data_ptr(), static_cast<int>(bytes), MPI_BYTE, out_host.data_ptr(),
                                    static_cast<int>(bytes), MPI_BYTE, comm),
                      "MPI_Allgather");
+           if (!out.is_cpu()) out.copy_(out_host);
          })
       ->wait();
 }
