@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks a Hugging Face T5 directory written by `ankh export`, independently of ankh's C++ code.
 
-Usage: scripts/check_hf_export.py DIR [--transformers]
+Usage: scripts/check_hf_export.py DIR [--transformers] [--logits OUT_DIR]
 
 Parses model.safetensors itself (numpy only, no torch/transformers/safetensors needed), validates
 its header against the file size, and compares every tensor name and shape with what
@@ -11,7 +11,14 @@ agree with the config. Prints every problem found and exits 1 if there is any, 0
 
 --transformers additionally loads DIR with Hugging Face transformers (needs torch and
 transformers, e.g. on the GPU machine): the model class with no missing or unexpected keys,
-AutoTokenizer, tokenization of a protein and one forward pass.
+AutoTokenizer, tokenization of a protein and one forward pass. For a model with its own output
+layer (tie_word_embeddings false, as ankh exports) lm_head.weight must equal the file's tensor and
+must not share storage with shared.weight: transformers 5 ties them unless told otherwise, and a
+tied head would silently compute other logits.
+
+--logits OUT_DIR (implies --transformers) also writes the fp32 logits of that model for a fixed
+padded batch of proteins (inputs as int64, logits as float32 .bin files, shapes in shapes.txt);
+tests/gpu/export_hf_logits_test.cpp compares them with ankh's logits from the checkpoint.
 """
 import json
 import struct
@@ -164,12 +171,70 @@ def check_with_transformers(directory, encoder_only, problems):
             out = model(**batch, decoder_input_ids=torch.zeros(1, 1, dtype=torch.long)).logits
     if not torch.isfinite(out.float()).all():
         problems.append("transformers forward pass gives non-finite values")
+    if not encoder_only and not model.config.tie_word_embeddings:
+        if model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr():
+            problems.append(f"transformers {transformers.__version__} tied lm_head.weight to shared.weight "
+                            "although config.json has tie_word_embeddings false")
+        stored = file_lm_head(directory)
+        if stored is not None and not torch.equal(model.lm_head.weight.detach().float().cpu(), stored):
+            problems.append("lm_head.weight as loaded by transformers differs from the file's lm_head.weight")
     print(f"transformers {transformers.__version__}: {model_class.__name__} and {type(tok).__name__} loaded, "
           f"forward output {tuple(out.shape)}")
 
 
+def file_lm_head(directory):
+    """The lm_head.weight tensor of the export as float32 torch, or None where the file has none."""
+    import torch
+    index = directory / "model.safetensors.index.json"
+    files = sorted(set(json.loads(index.read_text())["weight_map"].values())) if index.exists() else ["model.safetensors"]
+    for f in files:
+        tensors = read_safetensors(directory / f, [])
+        if "lm_head.weight" in tensors:
+            dtype, _, array = tensors["lm_head.weight"]
+            return torch.from_numpy(np.array(as_float(dtype, array), dtype=np.float32))
+    return None
+
+
+def write_logits(directory, out_dir):
+    """fp32 logits of transformers' model for a fixed padded batch, for export_hf_logits_test."""
+    import torch
+    from transformers import T5ForConditionalGeneration
+    model = T5ForConditionalGeneration.from_pretrained(directory, dtype=torch.float32).eval()
+    vocab = json.loads((directory / "tokenizer.json").read_text())["model"]["vocab"]
+    proteins = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "MSDNGPQNQRNAPRITFGGPSDSTGSNQNGERSGARSKQRRPQGLPNNTASWFTALTQHGK",
+                "MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHF"]
+    width = max(len(p) for p in proteins) + 1
+    ids = torch.zeros(len(proteins), width, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for r, p in enumerate(proteins):
+        row = [vocab[c] for c in p] + [vocab["</s>"]]
+        ids[r, :len(row)] = torch.tensor(row)
+        mask[r, :len(row)] = 1
+    g = torch.Generator().manual_seed(7)
+    labels = torch.randint(3, 144, (len(proteins), 17), generator=g)
+    decoder_ids = torch.cat([torch.zeros_like(labels[:, :1]), labels[:, :-1]], 1)
+    with torch.no_grad():
+        logits = model(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder_ids).logits.float()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, t in (("input_ids", ids), ("attention_mask", mask), ("decoder_input_ids", decoder_ids), ("logits", logits)):
+        t.contiguous().numpy().tofile(out_dir / f"{name}.bin")
+    (out_dir / "shapes.txt").write_text(f"{ids.shape[0]} {ids.shape[1]} {decoder_ids.shape[1]} {logits.shape[2]}\n")
+    print(f"wrote transformers logits {tuple(logits.shape)} to {out_dir}")
+
+
 def main():
-    args = [a for a in sys.argv[1:] if a != "--transformers"]
+    argv = sys.argv[1:]
+    logits_dir = None
+    if "--logits" in argv:
+        i = argv.index("--logits")
+        if i + 1 >= len(argv):
+            print("--logits needs an output directory", file=sys.stderr)
+            return 2
+        logits_dir = Path(argv[i + 1])
+        del argv[i:i + 2]
+        argv.append("--transformers")
+    with_transformers = "--transformers" in argv
+    args = [a for a in argv if a != "--transformers"]
     if len(args) != 1:
         print(__doc__.strip(), file=sys.stderr)
         return 2
@@ -212,9 +277,11 @@ def main():
     if architectures and model_class not in architectures:
         problems.append(f"config.json architectures {architectures} do not match the tensors ({model_class})")
     check_tokenizer(directory, config, problems)
-    if "--transformers" in sys.argv and not problems:
+    if with_transformers and not problems:
         try:
             check_with_transformers(directory, encoder_only, problems)
+            if logits_dir is not None and not problems:
+                write_logits(directory, logits_dir)
         except ImportError as e:
             problems.append(f"--transformers needs torch and transformers in this python ({sys.executable}): {e}")
 

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Writes OUT/summary.json from what scripts/gpu/check.sh left in OUT (standard library only).
+
+    summarize.py OUT [--dry-run 0|1]
+
+ankh-base / ankh-large: the median tokens/s, MFU (against the dense bf16 peak that `ankh train`
+logs against) and memory of the `train` records after the first logged window (start-up,
+allocator and autotuning) and before a resume; hf_fastest_tokens_per_s: the fastest transformers
+implementation that ran, per model; ankh_over_hf: the ratio of the two."""
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+PEAK_TFLOPS = 989  # H100/H200 SXM dense bf16, as trainer/parallel/device_peaks.cpp
+
+
+def train_records(path, last_step):
+    if not path.exists():
+        return []
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    records = [r for r in records if r.get("event") == "train"]
+    return [r for r in records if r["step"] > records[0]["step"] and r["step"] <= last_step] if records else []
+
+
+def model_summary(path, last_step):
+    records = train_records(path, last_step)
+    if not records:
+        return None
+    return {
+        "tokens_per_s": statistics.median(r["tokens_per_s"] for r in records),
+        "mfu": statistics.median(r["mfu"] for r in records),
+        "step_time_s": statistics.median(r["step_time_s"] for r in records),
+        "memory_bytes": max(r["memory_bytes"] for r in records),
+        "records": len(records),
+        "steps": [r["step"] for r in records],
+    }
+
+
+def device_name(dry):
+    if dry:
+        return "cpu (check.sh --cpu-dry-run)"
+    try:
+        return subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                              text=True, check=True).stdout.strip().splitlines()[0]
+    except (OSError, subprocess.CalledProcessError, IndexError):
+        return "unknown"
+
+
+def main():
+    out = Path(sys.argv[1])
+    dry = len(sys.argv) > 3 and sys.argv[2] == "--dry-run" and sys.argv[3] == "1"
+    summary = {"device": device_name(dry), "peak_tflops": PEAK_TFLOPS}
+    summary["ankh-base"] = model_summary(out / "metrics-base.jsonl", 50 if not dry else 4)
+    summary["ankh-large"] = model_summary(out / "metrics-large.jsonl", 30 if not dry else 3)
+    hf = json.loads((out / "hf.json").read_text()) if (out / "hf.json").exists() else {}
+    fastest = {}
+    for model, impls in hf.items():
+        ran = {k: v for k, v in impls.items() if v}
+        if ran:
+            best = max(ran, key=ran.get)
+            fastest[model] = {"implementation": best, "tokens_per_s": ran[best]}
+    summary["hf_fastest_tokens_per_s"] = {m: f["tokens_per_s"] for m, f in fastest.items()}
+    summary["hf_fastest_implementation"] = {m: f["implementation"] for m, f in fastest.items()}
+    summary["ankh_over_hf"] = {m: summary[m]["tokens_per_s"] / f["tokens_per_s"]
+                               for m, f in fastest.items() if summary.get(m)}
+    phases = out / "phases.tsv"
+    if phases.exists():
+        rows = [line.split("\t") for line in phases.read_text().splitlines()[1:] if line]
+        summary["phases"] = {r[0]: r[1] for r in rows}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    for model in ("ankh-base", "ankh-large"):
+        s = summary[model]
+        if s:
+            line = f"{model}: {s['tokens_per_s'] / 1e3:.1f} k tokens/s, MFU {100 * s['mfu']:.1f} % of {PEAK_TFLOPS} TFLOP/s"
+            if model in fastest:
+                f = fastest[model]
+                line += (f"; transformers {f['implementation']} {f['tokens_per_s'] / 1e3:.1f} k tokens/s "
+                         f"(ankh {summary['ankh_over_hf'][model]:.2f}x)")
+            print(line)
+    print(f"wrote {out / 'summary.json'}")
+
+
+if __name__ == "__main__":
+    main()
