@@ -58,11 +58,17 @@ ENV
 # shellcheck source=/dev/null
 source "$env_file"
 
-# The bundle's headers go first: LibTorch >= 2.x ships its own fmt headers, which would otherwise
+# The bundle's fmt goes first: LibTorch >= 2.x ships its own fmt headers, which would otherwise
 # shadow the fmt 9 that the bundle's spdlog was built with ("basic_runtime is not a member of fmt").
+# A -I directory of its own holding only fmt: -I is searched before every -isystem directory
+# (LibTorch's among them), and GCC would ignore a -I of a directory also given with -isystem.
+fmt_first=$bundle/fmt-first
+rm -rf "$fmt_first"
+mkdir -p "$fmt_first"
+ln -s "$prefix/include/fmt" "$fmt_first/fmt"
 cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS="-isystem $prefix/include" \
+  -DCMAKE_CXX_FLAGS="-I$fmt_first" \
   -DANKH_BUILD_TESTS="$tests" \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix" \
   -DMPI_CXX_COMPILER="$runtime_bin/mpicxx" \
