@@ -107,7 +107,13 @@ phase_gpu_tests() {
     python3 tests/gpu/model_hf_reference.py "$work/hf-reference" || status=1
     export ANKH_HF_REFERENCE=$work/hf-reference
   fi
-  ctest --test-dir "$build" -L gpu --output-on-failure --timeout 300 || status=1
+  # The GPU suites' binaries directly (what ctest -L gpu runs): ctest's test discovery failed to
+  # parse a CUDA build's test listing on the H200 once, and the tests must run regardless.
+  local t
+  for t in "$build"/tests/gpu_*_test; do
+    echo "-- $(basename "$t")"
+    "$t" --gtest_brief=1 || status=1
+  done
   # The MPI communicator with CUDA tensors (host copies), 2 ranks on the one GPU.
   tests/run_mpi.sh 2 "$build/tests/mpi_dist_collectives_test" --gtest_brief=1 || status=1
   return $status
