@@ -58,6 +58,10 @@ ENV
 # shellcheck source=/dev/null
 source "$env_file"
 
+# libstdc++ is the first library the executables need: PyTorch's wheels export their own copy of
+# parts of std::filesystem from libtorch.so, and an executable that binds to it crashed there
+# (std::filesystem::remove_all(path, error_code&) jumped to address 0 in `ankh preprocess` on the
+# H200). The dynamic linker binds each symbol to the first needed library that defines it.
 # The bundle's fmt goes first: LibTorch >= 2.x ships its own fmt headers, which would otherwise
 # shadow the fmt 9 that the bundle's spdlog was built with ("basic_runtime is not a member of fmt").
 # A -I directory of its own holding only fmt: -I is searched before every -isystem directory
@@ -73,7 +77,7 @@ cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix" \
   -DMPI_CXX_COMPILER="$runtime_bin/mpicxx" \
   -DNCCL_ROOT="$nccl_root" \
-  -DCMAKE_EXE_LINKER_FLAGS="-Wl,-rpath-link,$runtime_lib -Wl,-rpath-link,$prefix/lib/x86_64-linux-gnu/openmpi/lib" \
+  -DCMAKE_EXE_LINKER_FLAGS="-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state -Wl,-rpath-link,$runtime_lib -Wl,-rpath-link,$prefix/lib/x86_64-linux-gnu/openmpi/lib" \
   -DCMAKE_SHARED_LINKER_FLAGS="-Wl,-rpath-link,$runtime_lib" \
   -DTORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}" >&2
 ((configure_only)) && exit 0

@@ -1,3 +1,4 @@
+#include <c10/util/Exception.h>
 #include <spdlog/spdlog.h>
 
 #include "ankh/build_config.h"
@@ -46,6 +47,12 @@ int run_main(int argc, char** argv) {
     return action();
   } catch (const core::Error& e) {
     return report(e);
+  } catch (const c10::OutOfMemoryError& e) {
+    // Not a bug but a size: say so, without LibTorch's stack trace.
+    const std::string what = e.what();
+    return report(core::Error("out of device memory: " + what.substr(0, what.find('\n')), "",
+                              "lower train.micro_batch (--batch for ankh bench, --batch-size for embed, score and "
+                              "generate), or set model.activation_checkpointing=true"));
   } catch (const std::exception& e) {
     return report(core::Error(std::string("internal error: ") + e.what(), "",
                               "please report this with the command line and the log"));
