@@ -128,14 +128,7 @@ make_full_length_dataset() {
     cp -r "$root/build/gpu-data/data-full" "$work/data-full"
     return 0
   fi
-  awk 'BEGIN {
-    aa = "ACDEFGHIKLMNPQRSTVWY"; s = 4242
-    for (i = 0; i < 3000; ++i) {
-      s = (s * 1103515245 + 12345) % 2147483648; n = 520 + s % 181
-      printf(">G%05d generated protein %d\n", i, i); line = ""
-      for (j = 0; j < n; ++j) { s = (s * 1103515245 + 12345) % 2147483648; line = line substr(aa, 1 + int(s / 65536) % 20, 1) }
-      print line
-    } }' > "$work/full.fasta"
+  scripts/bench/fixed_proteins.sh 3000 520 700 4242 G "generated protein" > "$work/full.fasta"
   "$ankh" preprocess --input "$work/full.fasta" --output "$work/data-full" --valid-fraction 0.01 --no-progress
 }
 

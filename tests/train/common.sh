@@ -15,14 +15,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # 600 proteins of 20-180 residues from a fixed linear congruential generator (the same bytes on
 # every machine), preprocessed with 5% held out for validation.
 make_dataset() {
-  awk 'BEGIN {
-    aa = "ACDEFGHIKLMNPQRSTVWY"; s = 12345
-    for (i = 0; i < 600; ++i) {
-      s = (s * 1103515245 + 12345) % 2147483648; n = 20 + s % 161
-      printf(">P%05d test protein %d\n", i, i); line = ""
-      for (j = 0; j < n; ++j) { s = (s * 1103515245 + 12345) % 2147483648; line = line substr(aa, 1 + int(s / 65536) % 20, 1) }
-      print line
-    } }' > "$work/proteins.fasta"
+  "$ANKH_SOURCE_DIR/scripts/bench/fixed_proteins.sh" 600 20 180 12345 P "test protein" > "$work/proteins.fasta"
   "$ANKH_BINARY" preprocess --input "$work/proteins.fasta" --output "$work/dataset" --valid-fraction 0.05 >/dev/null
 }
 
