@@ -12,7 +12,7 @@
 # A phase that passed in an earlier call on the same machine is not run again (--redo runs all), so
 # a second call after a time-out picks up where the first stopped.
 # --cpu-dry-run: on a machine without CUDA, every phase that can run there, on ankh-tiny-sized
-#      models and the CPU build in build/release (configure-only for the CUDA build), so that the
+#      models and the CPU build in $ANKH_CHECK_BUILD (build/release; configure-only for the CUDA build), so that the
 #      one GPU call finds no typo. --budget: seconds for all phases (default 560); a phase starts
 #      only if its minimum time is left, and its limit is cut to what is left.
 # Phases (required marked *): versions, build*, gpu_tests*, train_base*, train_large, hf,
@@ -44,7 +44,7 @@ start=$SECONDS
 
 # What differs between the GPU run and the CPU dry run.
 if ((dry)); then
-  build=$root/build/release
+  build=${ANKH_CHECK_BUILD:-$root/build/release}
   device=cpu
   base_config=configs/ankh-tiny.yaml large_config=configs/ankh-tiny.yaml
   sizes=(data.max_length=128)   # small enough for a few CPU steps
