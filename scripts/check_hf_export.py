@@ -145,7 +145,9 @@ def check_tokenizer(directory, config, problems):
             problems.append(f"{directory / name}: missing")
 
 
-def check_with_transformers(directory, encoder_only, problems):
+def check_with_transformers(directory, encoder_only, file_lm_head, problems):
+    """Loads DIR with transformers and checks it; returns the model. file_lm_head: the file's
+    (dtype, shape, array) of lm_head.weight, or None."""
     import torch
     import transformers
     from transformers import AutoTokenizer, T5EncoderModel, T5ForConditionalGeneration
@@ -175,31 +177,20 @@ def check_with_transformers(directory, encoder_only, problems):
         if model.lm_head.weight.data_ptr() == model.shared.weight.data_ptr():
             problems.append(f"transformers {transformers.__version__} tied lm_head.weight to shared.weight "
                             "although config.json has tie_word_embeddings false")
-        stored = file_lm_head(directory)
-        if stored is not None and not torch.equal(model.lm_head.weight.detach().float().cpu(), stored):
-            problems.append("lm_head.weight as loaded by transformers differs from the file's lm_head.weight")
+        if file_lm_head is not None:
+            dtype, _, array = file_lm_head
+            stored = torch.from_numpy(np.array(as_float(dtype, array), dtype=np.float32))
+            if not torch.equal(model.lm_head.weight.detach().float().cpu(), stored):
+                problems.append("lm_head.weight as loaded by transformers differs from the file's lm_head.weight")
     print(f"transformers {transformers.__version__}: {model_class.__name__} and {type(tok).__name__} loaded, "
           f"forward output {tuple(out.shape)}")
+    return model
 
 
-def file_lm_head(directory):
-    """The lm_head.weight tensor of the export as float32 torch, or None where the file has none."""
+def write_logits(model, directory, out_dir):
+    """fp32 logits of the loaded transformers model for a fixed padded batch, for export_hf_logits_test."""
     import torch
-    index = directory / "model.safetensors.index.json"
-    files = sorted(set(json.loads(index.read_text())["weight_map"].values())) if index.exists() else ["model.safetensors"]
-    for f in files:
-        tensors = read_safetensors(directory / f, [])
-        if "lm_head.weight" in tensors:
-            dtype, _, array = tensors["lm_head.weight"]
-            return torch.from_numpy(np.array(as_float(dtype, array), dtype=np.float32))
-    return None
-
-
-def write_logits(directory, out_dir):
-    """fp32 logits of transformers' model for a fixed padded batch, for export_hf_logits_test."""
-    import torch
-    from transformers import T5ForConditionalGeneration
-    model = T5ForConditionalGeneration.from_pretrained(directory, dtype=torch.float32).eval()
+    model = model.float().eval()
     vocab = json.loads((directory / "tokenizer.json").read_text())["model"]["vocab"]
     proteins = ["MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ", "MSDNGPQNQRNAPRITFGGPSDSTGSNQNGERSGARSKQRRPQGLPNNTASWFTALTQHGK",
                 "MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHF"]
@@ -279,9 +270,9 @@ def main():
     check_tokenizer(directory, config, problems)
     if with_transformers and not problems:
         try:
-            check_with_transformers(directory, encoder_only, problems)
+            model = check_with_transformers(directory, encoder_only, tensors.get("lm_head.weight"), problems)
             if logits_dir is not None and not problems:
-                write_logits(directory, logits_dir)
+                write_logits(model, directory, logits_dir)
         except ImportError as e:
             problems.append(f"--transformers needs torch and transformers in this python ({sys.executable}): {e}")
 

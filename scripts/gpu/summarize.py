@@ -16,16 +16,25 @@ from pathlib import Path
 PEAK_TFLOPS = 989  # H100/H200 SXM dense bf16, as trainer/parallel/device_peaks.cpp
 
 
-def train_records(path, last_step):
+def train_records(path):
+    """The `train` records of the file's first run (a resume starts with another `start` record),
+    without its first one."""
     if not path.exists():
         return []
-    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    records = [r for r in records if r.get("event") == "train"]
-    return [r for r in records if r["step"] > records[0]["step"] and r["step"] <= last_step] if records else []
+    first_run = []
+    starts = 0
+    for line in path.read_text().splitlines():
+        record = json.loads(line) if line.strip() else {}
+        starts += record.get("event") == "start"
+        if starts > 1:
+            break
+        if record.get("event") == "train":
+            first_run.append(record)
+    return first_run[1:]
 
 
-def model_summary(path, last_step):
-    records = train_records(path, last_step)
+def model_summary(path):
+    records = train_records(path)
     if not records:
         return None
     return {
@@ -52,8 +61,8 @@ def main():
     out = Path(sys.argv[1])
     dry = len(sys.argv) > 3 and sys.argv[2] == "--dry-run" and sys.argv[3] == "1"
     summary = {"device": device_name(dry), "peak_tflops": PEAK_TFLOPS}
-    summary["ankh-base"] = model_summary(out / "metrics-base.jsonl", 50 if not dry else 4)
-    summary["ankh-large"] = model_summary(out / "metrics-large.jsonl", 30 if not dry else 3)
+    summary["ankh-base"] = model_summary(out / "metrics-base.jsonl")
+    summary["ankh-large"] = model_summary(out / "metrics-large.jsonl")
     hf = json.loads((out / "hf.json").read_text()) if (out / "hf.json").exists() else {}
     fastest = {}
     for model, impls in hf.items():

@@ -10,7 +10,6 @@
 #include "trainer/app/cli/command.h"
 #include "trainer/app/cli/model_run_args.h"
 #include "trainer/model/inference_memory.h"
-#include "trainer/parallel/device.h"
 #include "trainer/weights/embedder.h"
 
 namespace ankh::cli {
@@ -43,7 +42,7 @@ Action setup_embed(CLI::App& sub) {
                  "memory for the weights and one batch, e.g. 8G (default: what the machine can still give: the tightest "
                  "of MemAvailable, the cgroup's limit, ulimit -v; on a GPU its free memory). Larger batches are split; "
                  "a protein that does not fit alone is an error naming it and the --max-length that fits");
-  add_model_run_args(sub, o->run, "bf16: weights cast; the output stays float32");
+  add_model_run_args(sub, o->run, {"bf16: weights cast; the output stays float32"});
   add_choice(sub, "--on-invalid", o->on_invalid, data::invalid_policies(),
              "characters outside the vocabulary: error (stop, naming file and line), unk (embed <unk>), skip (drop the record)");
   sub.add_flag("--no-progress", o->no_progress, "no progress bar or periodic progress lines");

@@ -10,7 +10,6 @@
 #include "trainer/app/cli/command.h"
 #include "trainer/app/cli/model_run_args.h"
 #include "trainer/generation/generate_fasta.h"
-#include "trainer/parallel/device.h"
 
 namespace ankh::cli {
 
@@ -52,7 +51,7 @@ Action setup_generate(CLI::App& sub) {
   sub.add_option("--task-token", g.task_token,
                  "task token to prepend to the encoder input (default: the one the checkpoint's objective used for this mode; "
                  "none for a Hugging Face export); 'none' for none");
-  add_model_run_args(sub, o->run, "bf16: weights cast");
+  add_model_run_args(sub, o->run, {"bf16: weights cast"});
   add_choice(sub, "--on-invalid", g.on_invalid, data::invalid_policies(),
              "characters outside the vocabulary in the seeds: error, unk (as <unk>), skip (drop the record)");
   return [o]() {

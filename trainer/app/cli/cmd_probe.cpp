@@ -6,11 +6,9 @@
 #include <torch/torch.h>
 
 #include "core/strings.h"
-#include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
-#include "trainer/parallel/device.h"
+#include "trainer/app/cli/model_run_args.h"
 #include "trainer/model/inference_memory.h"
-#include "trainer/model/precision.h"
 #include "trainer/probe/probe_run.h"
 
 namespace ankh::cli {
@@ -44,10 +42,8 @@ Action setup_probe(CLI::App& sub) {
   struct Options {
     std::string source, task, output, memory_limit;
     std::vector<std::string> overrides;
-    model::Precision dtype = model::Precision::Fp32;
-    parallel::DeviceKind device = parallel::DeviceKind::Auto;
+    ModelRunArgs run;
     int64_t batch_tokens = 16384;
-    int threads = 0;
     bool no_blast = false, no_progress = false;
   };
   auto o = std::make_shared<Options>();
@@ -58,17 +54,15 @@ Action setup_probe(CLI::App& sub) {
   sub.add_option("task", o->task, "probe task file (configs/probes/*.yaml)")->required();
   sub.add_option("overrides", o->overrides, "task settings key=value, e.g. max_query=100");
   sub.add_option("--output,-o", o->output, "results directory (default: probes/TASK/SOURCE-NAME)");
-  add_choice(sub, "--dtype", o->dtype, model::precisions(), "compute dtype of the model (features stay float32)");
-  add_choice(sub, "--device", o->device, parallel::device_kinds(), "auto: cuda when available");
+  add_model_run_args(sub, o->run,
+                     {"of the model; features stay float32", "CPU threads for the model and BLAST (0: LibTorch's default)",
+                      /*overwrite=*/false});
   sub.add_option("--batch-tokens", o->batch_tokens, "padded tokens per embedding batch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   sub.add_option("--memory-limit", o->memory_limit,
                  "memory for the weights and one embedding batch, e.g. 8G (default: what the machine can still give; "
                  "as for ankh embed)");
-  sub.add_option("--threads", o->threads, "CPU threads for the model and BLAST (0: LibTorch's default)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
   sub.add_flag("--no-blast", o->no_blast, "go_transfer: skip the BLAST baseline");
   sub.add_flag("--no-progress", o->no_progress, "no progress bar or periodic progress lines");
   return [o]() {
@@ -76,13 +70,12 @@ Action setup_probe(CLI::App& sub) {
     options.task = probe::load_probe_task(o->task, o->overrides);
     options.source = probe::parse_probe_source(o->source);
     options.output = o->output.empty() ? default_output(options.source, options.task.name) : fs::path(o->output);
-    options.features.device = parallel::choose_device(o->device, 0, "--device");
-    options.features.dtype = o->dtype == model::Precision::Bf16 ? torch::kBFloat16 : torch::kFloat32;
+    options.features.device = o->run.apply();
+    options.features.dtype = o->run.scalar_type();
     options.features.batch_tokens = o->batch_tokens;
     if (!o->memory_limit.empty())
       options.features.memory_limit = model::parse_memory_size(o->memory_limit, "--memory-limit");
     options.features.progress = !o->no_progress;
-    if (o->threads > 0) torch::set_num_threads(o->threads);
     options.threads = torch::get_num_threads();
     options.blast = !o->no_blast;
     const auto r = probe::run_probe(options);

@@ -8,12 +8,9 @@
 #include <torch/torch.h>
 
 #include "core/strings.h"
-#include "trainer/app/cli/choice_option.h"
 #include "trainer/app/cli/command.h"
 #include "trainer/app/cli/model_run_args.h"
 #include "trainer/generation/variant_scoring.h"
-#include "trainer/model/model.h"
-#include "trainer/parallel/device.h"
 
 namespace ankh::cli {
 
@@ -46,7 +43,7 @@ Action setup_score(CLI::App& sub) {
   sub.add_option("--batch-size", o->batch_size, "passes (distinct protein and position set) per forward")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  add_model_run_args(sub, o->run, "bf16: weights cast; log-softmax in float32");
+  add_model_run_args(sub, o->run, {"bf16: weights cast; log-softmax in float32"});
   sub.add_flag("--no-progress", o->no_progress, "no progress bar or periodic progress lines");
   return [o]() {
     generation::ScoreOptions options;

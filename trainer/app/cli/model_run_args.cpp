@@ -15,13 +15,12 @@ torch::Device ModelRunArgs::apply() const {
   return parallel::choose_device(device, 0, "--device");
 }
 
-void add_model_run_args(CLI::App& sub, ModelRunArgs& args, const std::string& dtype_help) {
-  add_choice(sub, "--dtype", args.dtype, model::precisions(), "compute dtype (" + dtype_help + ")");
+void add_model_run_args(CLI::App& sub, ModelRunArgs& args, const ModelRunHelp& help) {
+  add_choice(sub, "--dtype", args.dtype, model::precisions(), "compute dtype (" + help.dtype + ")");
   add_choice(sub, "--device", args.device, parallel::device_kinds(), "auto: cuda when available");
-  sub.add_option("--threads", args.threads, "CPU threads for the model (0: LibTorch's default)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  sub.add_flag("--overwrite", args.overwrite, "replace an existing output file (only once the new one is complete)");
+  sub.add_option("--threads", args.threads, help.threads)->capture_default_str()->check(CLI::NonNegativeNumber);
+  if (help.overwrite)
+    sub.add_flag("--overwrite", args.overwrite, "replace an existing output file (only once the new one is complete)");
 }
 
 }  // namespace ankh::cli

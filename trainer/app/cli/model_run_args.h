@@ -1,6 +1,7 @@
-// The options of the commands that run a trained model on proteins (embed, score, generate):
-// where the compute happens (--dtype, --device, --threads) and what happens to an existing output
-// (--overwrite). One declaration, so the three commands spell and explain them alike.
+// The options of the commands that run a trained model on proteins (embed, score, generate,
+// probe): where the compute happens (--dtype, --device, --threads) and what happens to an existing
+// output (--overwrite; probe writes a results directory of its own and has none). One declaration,
+// so the commands spell and explain them alike.
 #pragma once
 
 #include <string>
@@ -24,7 +25,14 @@ struct ModelRunArgs {
   torch::Device apply() const;
 };
 
-// Adds --dtype (explained by `dtype_help`), --device, --threads and --overwrite to `sub`.
-void add_model_run_args(CLI::App& sub, ModelRunArgs& args, const std::string& dtype_help);
+// What the commands' options explain differently.
+struct ModelRunHelp {
+  std::string dtype;                                                       // after "compute dtype"
+  std::string threads = "CPU threads for the model (0: LibTorch's default)";
+  bool overwrite = true;                                                   // offer --overwrite
+};
+
+// Adds --dtype, --device, --threads and (help.overwrite) --overwrite to `sub`.
+void add_model_run_args(CLI::App& sub, ModelRunArgs& args, const ModelRunHelp& help);
 
 }  // namespace ankh::cli
