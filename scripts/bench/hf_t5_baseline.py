@@ -11,9 +11,12 @@ ankh's defaults take it: lr 1e-3, no relative step, no parameter scaling).
 Implementations: eager (attn_implementation="eager"), sdpa (attn_implementation="sdpa"; a row says
 so when this transformers' T5 refuses it) and compile (torch.compile of the fastest of those measured before it).
 Prints one Markdown row per model and implementation: tokens/s (encoder tokens, as ankh counts
-them). --json writes {model: {impl: tokens_per_s or null}}. --budget skips what would not fit."""
+them). --json writes {model: {impl: tokens_per_s or null}}, adding to what the file already holds
+(so a later call's compile row sits beside the eager and sdpa rows, and compiles the fastest of
+them). --budget skips what would not fit."""
 import argparse
 import json
+import os
 import time
 
 import torch
@@ -90,15 +93,18 @@ def main():
     p.add_argument("--models", default="ankh-base,ankh-large")
     p.add_argument("--impl", default="eager")
     p.add_argument("--optimizer", choices=["none", "adafactor"], default="none")
-    p.add_argument("--json", help="write {model: {impl: tokens_per_s or null}} here")
+    p.add_argument("--json", help="add {model: {impl: tokens_per_s or null}} to this file")
     p.add_argument("--budget", type=float, default=0, help="seconds; skip what would start after it")
     args = p.parse_args()
     start = time.perf_counter()
     results = {}
+    if args.json and os.path.exists(args.json):
+        with open(args.json) as f:
+            results = json.load(f)
     print(f"transformers {transformers.__version__}, torch {torch.__version__}, optimizer {args.optimizer}")
     print("| model | implementation | batch x enc/dec | tokens/s | step |\n|---|---|---|---|---|", flush=True)
     for name in args.models.split(","):
-        results[name] = {}
+        results.setdefault(name, {})
         for impl in args.impl.split(","):
             if args.budget and time.perf_counter() - start > args.budget:
                 print(f"| {name} | {impl} | skipped: --budget {args.budget:.0f} s spent | | |", flush=True)

@@ -232,7 +232,7 @@ phase_profile() {
 phase_hf_compile() {
   env_setup
   python3 scripts/bench/hf_t5_baseline.py --impl compile --models ankh-base --optimizer adafactor --steps 10 \
-    --json "$work/hf-compile.json" --budget 200
+    --json "$out/hf.json" --budget 200
 }
 
 export -f env_setup make_full_length_dataset train_run phase_versions phase_build phase_gpu_tests phase_train_base \
