@@ -36,9 +36,11 @@ done
 [[ -n $out ]] || { echo "usage: scripts/gpu/check.sh OUT [--cpu-dry-run] [--budget S] [--only P,..] [--redo]" >&2; exit 2; }
 out=$(realpath -m "$out")
 work=${ANKH_CHECK_WORK:-/tmp/ankh-gpu-check}
-mkdir -p "$out" "$work/logs"
+# Results kept on the machine between calls (OUT is emptied before each): copied to OUT at the end.
+results=$work/results
+mkdir -p "$out" "$work/logs" "$results"
 state=$work/passed.txt
-((redo)) && rm -f "$state"
+((redo)) && rm -f "$state" "$results"/*
 touch "$state"
 start=$SECONDS
 
@@ -57,7 +59,7 @@ else
   base_steps=50 resume_steps=60 large_steps=30 micro=16 log_every=10
 fi
 ankh=$build/bin/ankh
-export root work out dry build device ankh base_config large_config base_steps resume_steps large_steps micro log_every
+export root work results out dry build device ankh base_config large_config base_steps resume_steps large_steps micro log_every
 export ANKH_SIZES="${sizes[*]}"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PYTHONUNBUFFERED=1
 
@@ -150,7 +152,7 @@ phase_train_base() {
   train_run "$base_config" "$work/base" "$resume_steps" "checkpoint.every_steps=$base_steps" 2>&1 |
     tee "$work/logs/resume.log" || return 1
   grep -qi "resum" "$work/logs/resume.log" || { echo "FAIL: the second run did not resume"; return 1; }
-  cp "$work/base/metrics.jsonl" "$out/metrics-base.jsonl"
+  cp "$work/base/metrics.jsonl" "$results/metrics-base.jsonl"
 }
 
 phase_train_large() {
@@ -158,7 +160,7 @@ phase_train_large() {
   make_full_length_dataset || return 1
   rm -rf "$work/large"
   train_run "$large_config" "$work/large" "$large_steps" checkpoint.every_steps=0 checkpoint.background=false || return 1
-  cp "$work/large/metrics.jsonl" "$out/metrics-large.jsonl"
+  cp "$work/large/metrics.jsonl" "$results/metrics-large.jsonl"
   rm -rf "$work/large/checkpoints"  # gigabytes the later phases do not need
 }
 
@@ -166,7 +168,7 @@ phase_hf() {
   env_setup
   python3 -c 'import torch, transformers; assert torch.cuda.is_available()' || { echo "no CUDA transformers here"; return 1; }
   python3 scripts/bench/hf_t5_baseline.py --impl eager,sdpa --optimizer adafactor --steps 10 \
-    --json "$out/hf.json" --budget 120
+    --json "$results/hf.json" --budget 120
 }
 
 phase_export() {
@@ -232,7 +234,7 @@ phase_profile() {
 phase_hf_compile() {
   env_setup
   python3 scripts/bench/hf_t5_baseline.py --impl compile --models ankh-base --optimizer adafactor --steps 10 \
-    --json "$out/hf.json" --budget 200
+    --json "$results/hf.json" --budget 200
 }
 
 export -f env_setup make_full_length_dataset train_run phase_versions phase_build phase_gpu_tests phase_train_base \
@@ -294,6 +296,7 @@ run hf_compile optional 90 240
 
 # --- the summary ---------------------------------------------------------------------------------
 tar -czf "$out/logs.tar.gz" -C "$work" logs 2>/dev/null
+cp "$results"/* "$out"/ 2>/dev/null
 python3 scripts/gpu/summarize.py "$out" --dry-run "$dry" | tee -a "$log"
 cat "$out/phases.tsv"
 ((stop)) && { echo "check.sh: a required phase did not pass (see above and $log)"; exit 1; }
