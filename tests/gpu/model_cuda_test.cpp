@@ -1,6 +1,7 @@
-// The model on a GPU: bf16 autocast against fp32, scaled_dot_product_attention against the plain
-// path, activation checkpointing under autocast, device-independent initialisation, and the
-// activation memory estimate against the caching allocator's count. Skips without CUDA.
+// The model on a GPU: bf16 autocast against fp32, the fused attention core and
+// scaled_dot_product_attention against the plain path, activation checkpointing under autocast,
+// device-independent initialisation, and the activation memory estimate against the caching
+// allocator's count (and the fused path's saving). Skips without CUDA.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -95,20 +96,28 @@ double relative_difference(const torch::Tensor& a, const torch::Tensor& b) {
 TEST(ModelCuda, Bf16AutocastTracksFp32) {
   REQUIRE_CUDA();
   const data::Batch b = batch(4, 128, 40);
-  const StepResult fp32 = train_step(config(), false, b), bf16 = train_step(config(), true, b);
-  EXPECT_NEAR(bf16.loss, fp32.loss, 0.02 * fp32.loss);
-  for (const auto& [name, grad] : fp32.grads) EXPECT_LT(relative_difference(bf16.grads.at(name), grad), 0.1) << name;
+  for (const char* attention : {"plain", "fused"}) {
+    const StepResult fp32 = train_step(config(attention), false, b), bf16 = train_step(config(attention), true, b);
+    EXPECT_NEAR(bf16.loss, fp32.loss, 0.02 * fp32.loss) << attention;
+    for (const auto& [name, grad] : fp32.grads)
+      EXPECT_LT(relative_difference(bf16.grads.at(name), grad), 0.1) << name << " " << attention;
+  }
 }
 
-TEST(ModelCuda, SdpaMatchesThePlainPath) {
+// fused in fp32 is the plain path's arithmetic; under bf16 it keeps scores + bias and the
+// weights in bf16 (fp32 softmax statistics), as Hugging Face's bf16 T5 does.
+TEST(ModelCuda, FusedAndSdpaMatchThePlainPath) {
   REQUIRE_CUDA();
-  if (!sdpa_available()) GTEST_SKIP() << "LibTorch without scaled_dot_product_attention";
   const data::Batch b = batch(4, 128, 40);
-  for (bool autocast : {false, true}) {
-    const StepResult plain = train_step(config("plain"), autocast, b), sdpa = train_step(config("sdpa"), autocast, b);
-    EXPECT_NEAR(sdpa.loss, plain.loss, (autocast ? 1e-2 : 1e-5) * plain.loss);
-    for (const auto& [name, grad] : plain.grads)
-      EXPECT_LT(relative_difference(sdpa.grads.at(name), grad), autocast ? 0.05 : 1e-4) << name << " autocast=" << autocast;
+  for (const char* kernel : {"fused", "sdpa"}) {
+    if (std::string(kernel) == "sdpa" && !sdpa_available()) continue;
+    for (bool autocast : {false, true}) {
+      const StepResult plain = train_step(config("plain"), autocast, b), other = train_step(config(kernel), autocast, b);
+      EXPECT_NEAR(other.loss, plain.loss, (autocast ? 1e-2 : 1e-5) * plain.loss) << kernel;
+      for (const auto& [name, grad] : plain.grads)
+        EXPECT_LT(relative_difference(other.grads.at(name), grad), autocast ? 0.05 : 1e-4)
+            << name << " " << kernel << " autocast=" << autocast;
+    }
   }
 }
 
@@ -118,7 +127,7 @@ TEST(ModelCuda, SdpaMatchesThePlainPath) {
 TEST(ModelCuda, CheckpointingMatchesTheOrdinaryBackward) {
   REQUIRE_CUDA();
   const data::Batch b = batch(4, 128, 40);
-  for (const char* attention : {"plain", "sdpa"}) {
+  for (const char* attention : {"plain", "fused", "sdpa"}) {
     if (std::string(attention) == "sdpa" && !sdpa_available()) continue;
     for (bool autocast : {false, true}) {
       ModelConfig c = config(attention);
@@ -173,22 +182,28 @@ double measured_activations(const ModelConfig& c, int64_t rows, int64_t enc_len,
 
 TEST(ModelCuda, ActivationMemoryEstimateIsCloseToTheAllocator) {
   REQUIRE_CUDA();
-  for (bool checkpointing : {false, true}) {
-    ModelConfig c = config("plain");
-    c.d_model = 512;
-    c.num_heads = 8;
-    c.d_ff = 2048;
-    c.encoder_layers = 8;
-    c.decoder_layers = 4;
-    c.activation_checkpointing = checkpointing;
-    const int64_t rows = 8, le = 256, ld = 103;
-    const double measured = measured_activations(c, rows, le, ld);
-    const double estimated = estimate_memory(c, le, ld, 0).activations_per_token * static_cast<double>(rows * le);
-    std::printf("activations (checkpointing %d): measured %.1f MiB, estimated %.1f MiB, ratio %.2f\n", checkpointing,
-                measured / 1048576, estimated / 1048576, estimated / measured);
-    EXPECT_GT(estimated / measured, 0.6) << "checkpointing=" << checkpointing;
-    EXPECT_LT(estimated / measured, 1.6) << "checkpointing=" << checkpointing;
+  std::map<std::string, double> without_checkpointing;
+  for (const char* attention : {"plain", "fused"}) {
+    for (bool checkpointing : {false, true}) {
+      ModelConfig c = config(attention);
+      c.d_model = 512;
+      c.num_heads = 8;
+      c.d_ff = 2048;
+      c.encoder_layers = 8;
+      c.decoder_layers = 4;
+      c.activation_checkpointing = checkpointing;
+      const int64_t rows = 8, le = 256, ld = 103;
+      const double measured = measured_activations(c, rows, le, ld);
+      const double estimated = estimate_memory(c, le, ld, 0).activations_per_token * static_cast<double>(rows * le);
+      std::printf("activations (%s, checkpointing %d): measured %.1f MiB, estimated %.1f MiB, ratio %.2f\n", attention,
+                  checkpointing, measured / 1048576, estimated / 1048576, estimated / measured);
+      EXPECT_GT(estimated / measured, 0.6) << attention << " checkpointing=" << checkpointing;
+      EXPECT_LT(estimated / measured, 1.6) << attention << " checkpointing=" << checkpointing;
+      if (!checkpointing) without_checkpointing[attention] = measured;
+    }
   }
+  // The fused path keeps no fp32 score matrix: at 256 keys it is most of the attention's memory.
+  EXPECT_LT(without_checkpointing.at("fused"), 0.9 * without_checkpointing.at("plain"));
 }
 #endif
 

@@ -147,8 +147,10 @@ TEST(HuggingFaceParity, SameLogitsAndGradientsAsT5ForConditionalGeneration) {
     if (!fs::exists(entry.path() / "config.txt")) continue;
     const Case c = load_case(entry.path());
     check_case(c, torch::kCPU, "plain");
+    check_case(c, torch::kCPU, "fused");
     if (torch::cuda::is_available()) {
       check_case(c, torch::Device(torch::kCUDA, 0), "plain");
+      check_case(c, torch::Device(torch::kCUDA, 0), "fused");
       if (sdpa_available()) check_case(c, torch::Device(torch::kCUDA, 0), "sdpa");
     }
     ++cases;

@@ -5,6 +5,7 @@
 // input named.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <set>
 
@@ -214,7 +215,10 @@ TEST(GenerateDecoding, DecoderCacheGivesWhatTheFullPrefixGives) {
       ASSERT_EQ(a[j].size(), b[j].size()) << j;
       for (std::size_t k = 0; k < a[j].size(); ++k) {
         EXPECT_EQ(a[j][k].tokens, b[j][k].tokens) << j;
-        EXPECT_NEAR(a[j][k].sum_logp, b[j][k].sum_logp, 1e-4) << j;
+        // fp32 rounding of two GEMM groupings (one token's rows against the whole prefix's),
+        // summed over the chosen tokens: relative, as the sums reach tens. The logits themselves
+        // agree to 1e-6 (model_decoding_test.cpp).
+        EXPECT_NEAR(a[j][k].sum_logp, b[j][k].sum_logp, 5e-5 * std::abs(b[j][k].sum_logp)) << j;
       }
     }
   }

@@ -223,7 +223,7 @@ TEST(DropoutModel, ASampleGetsTheSameLogitsInAnyMicroBatch) {
   const torch::Tensor alone = m->forward(collate({a}, 6))[0];                 // [5, vocab]
   const torch::Tensor batched = m->forward(collate({b, a, c}, 6))[1].slice(0, 0, 5);  // padded to 14 / 7
   EXPECT_LT((alone - batched).abs().max().item<double>(), 1e-5);
-  EXPECT_TRUE(torch::allclose(alone, batched, 1e-5, 1e-6));
+  EXPECT_TRUE(torch::allclose(alone, batched, 1e-5, 1e-5));  // fp32 rounding of other GEMM shapes
   // The comparison can fail: another step, position or seed, or eval mode, gives other logits.
   EXPECT_FALSE(torch::allclose(alone, m->forward(collate({a}, 7))[0], 1e-3, 1e-3));
   Sample moved = a;

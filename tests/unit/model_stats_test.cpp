@@ -128,6 +128,7 @@ TEST(Memory, WeightsGradientsAndOptimizerState) {
 
 TEST(Memory, ActivationsShrinkWithBf16AndCheckpointing) {
   ModelConfig c = preset(768, 12, 3072);
+  c.attention = AttentionKernel::Plain;
   c.precision = ankh::model::Precision::Fp32;
   const double fp32 = estimate_memory(c, 512, 205, 0).activations_per_token;
   c.precision = ankh::model::Precision::Bf16;
@@ -139,6 +140,27 @@ TEST(Memory, ActivationsShrinkWithBf16AndCheckpointing) {
   // Without checkpointing, the 48 encoder layers alone keep at least their attention weights
   // (12 heads x 512 keys, fp32 + bf16 copy) and the bf16 gated feed-forward (4 x 3072 x 2 bytes).
   EXPECT_GT(bf16, 48 * (12 * 512 * 6 + 4 * 3072 * 2));
+}
+
+TEST(Memory, FusedAttentionKeepsOnlyTheBf16Weights) {
+  ModelConfig c = preset(768, 12, 3072);
+  c.attention = AttentionKernel::Plain;
+  const double plain = estimate_memory(c, 512, 205, 0).activations_per_token;
+  c.attention = AttentionKernel::Auto;  // fused
+  const double fused = estimate_memory(c, 512, 205, 0).activations_per_token;
+  // Per encoder token and layer, 12 heads x 512 keys x (4 + 2 - 2) bytes fewer; the decoder and
+  // the shared bias save more.
+  EXPECT_GT(plain - fused, 48 * 12 * 512 * 4);
+  c.dropout = 0.1;  // dropout takes the plain path, and the estimate follows
+  EXPECT_DOUBLE_EQ(estimate_memory(c, 512, 205, 0).activations_per_token, plain);
+  // The GPU test's configuration (tests/gpu/model_cuda_test.cpp) saves more than 10 %.
+  ModelConfig g = preset(512, 8, 2048);
+  g.encoder_layers = 8;
+  g.decoder_layers = 4;
+  g.attention = AttentionKernel::Plain;
+  const double g_plain = estimate_memory(g, 256, 103, 0).activations_per_token;
+  g.attention = AttentionKernel::Fused;
+  EXPECT_LT(estimate_memory(g, 256, 103, 0).activations_per_token, 0.9 * g_plain);
 }
 
 }  // namespace

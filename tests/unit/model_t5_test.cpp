@@ -269,14 +269,19 @@ TEST(T5Model, ScaledDotProductAttentionMatchesThePlainPath) {
 
 TEST(T5Model, SdpaIsRefusedWhereLibTorchLacksIt) {
   if (sdpa_available()) GTEST_SKIP() << "this LibTorch has scaled_dot_product_attention";
-  EXPECT_THROW(resolve_sdpa(AttentionKernel::Sdpa, torch::kCPU), core::Error);
+  EXPECT_THROW(attention_path(AttentionKernel::Sdpa, false), core::Error);
 }
 
-TEST(T5Model, AutoAttentionIsThePlainPath) {
-  // Measured faster than sdpa on an H200 for T5's gradient-carrying bias (docs/performance.md).
-  EXPECT_FALSE(resolve_sdpa(AttentionKernel::Auto, torch::kCPU));
-  EXPECT_FALSE(resolve_sdpa(AttentionKernel::Auto, torch::Device(torch::kCUDA, 0)));
-  EXPECT_FALSE(resolve_sdpa(AttentionKernel::Plain, torch::Device(torch::kCUDA, 0)));
+TEST(T5Model, AutoAttentionIsTheFusedPathAndDropoutThePlainOne) {
+  EXPECT_EQ(attention_path(AttentionKernel::Auto, false), AttentionPath::Fused);
+  EXPECT_EQ(attention_path(AttentionKernel::Fused, false), AttentionPath::Fused);
+  EXPECT_EQ(attention_path(AttentionKernel::Plain, false), AttentionPath::Plain);
+  // Per-sample dropout of the attention weights lives on the plain path only.
+  EXPECT_EQ(attention_path(AttentionKernel::Auto, true), AttentionPath::Plain);
+  EXPECT_EQ(attention_path(AttentionKernel::Fused, true), AttentionPath::Plain);
+  if (sdpa_available()) {
+    EXPECT_EQ(attention_path(AttentionKernel::Sdpa, true), AttentionPath::Plain);
+  }
 }
 
 }  // namespace

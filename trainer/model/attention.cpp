@@ -3,6 +3,7 @@
 #include <torch/version.h>
 
 #include "core/error.h"
+#include "trainer/model/attention_core.h"
 #include "trainer/model/relative_position.h"
 
 // scaled_dot_product_attention appeared in 2.0; its `scale` argument (T5 needs 1.0) in 2.1.
@@ -16,22 +17,18 @@ namespace ankh::model {
 
 bool sdpa_available() { return ANKH_HAVE_SDPA != 0; }
 
-bool resolve_sdpa(AttentionKernel kernel, const torch::Device& device) {
-  if (kernel == AttentionKernel::Sdpa) {
-    if (!sdpa_available())
-      throw core::Error("model.attention=sdpa needs LibTorch >= 2.1", "model.attention",
-                        "use model.attention=auto or plain with this build");
-    return true;
+AttentionPath attention_path(AttentionKernel kernel, bool dropout_active) {
+  if (kernel == AttentionKernel::Sdpa && !sdpa_available())
+    throw core::Error("model.attention=sdpa needs LibTorch >= 2.1", "model.attention",
+                      "use model.attention=auto, fused or plain with this build");
+  if (dropout_active) return AttentionPath::Plain;
+  switch (kernel) {
+    case AttentionKernel::Plain: return AttentionPath::Plain;
+    case AttentionKernel::Sdpa: return AttentionPath::Sdpa;
+    case AttentionKernel::Auto:
+    case AttentionKernel::Fused: return AttentionPath::Fused;
   }
-  // plain and auto. Measured on an H200 (LibTorch 2.11, bf16, docs/performance.md): with T5's
-  // float bias that needs a gradient, sdpa trains ankh-base 19 % and ankh-large 11 % slower than
-  // the plain path, so auto takes plain on every device.
-  return false;
-}
-
-bool use_sdpa(AttentionKernel kernel, const torch::Device& device, bool dropout_active) {
-  const bool sdpa = resolve_sdpa(kernel, device);  // throws for sdpa where LibTorch lacks it
-  return sdpa && !dropout_active;
+  return AttentionPath::Plain;
 }
 
 AttentionImpl::AttentionImpl(const AttentionOptions& options) : options_(options) {
@@ -88,39 +85,62 @@ torch::Tensor AttentionImpl::attend(const torch::Tensor& query, const torch::Ten
   return torch::matmul(torch::softmax(scores, -1).to(value.scalar_type()), value);
 }
 
-bool AttentionImpl::uses_sdpa(const torch::Tensor& x) const {
-  return use_sdpa(options_.kernel, x.device(), options_.dropout.active(is_training()));
+AttentionPath AttentionImpl::path() const {
+  return attention_path(options_.kernel, options_.dropout.active(is_training()));
 }
 
-torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& memory, const torch::Tensor& bias,
+std::array<torch::Tensor, 3> AttentionImpl::project(const torch::Tensor& x, const torch::Tensor& memory) {
+  if (memory.defined()) {
+    auto [key, value] = project_memory(memory);
+    return {q(x), key, value};
+  }
+  if (!options_.fuse_projections) return {q(x), k(x), v(x)};
+  std::vector<torch::Tensor> qkv = torch::linear(x, at::cat({q->weight, k->weight, v->weight})).chunk(3, -1);
+  return {qkv[0], qkv[1], qkv[2]};
+}
+
+std::pair<torch::Tensor, torch::Tensor> AttentionImpl::project_memory(const torch::Tensor& memory) {
+  if (!options_.fuse_projections) return {k(memory), v(memory)};
+  std::vector<torch::Tensor> kv = torch::linear(memory, at::cat({k->weight, v->weight})).chunk(2, -1);
+  return {kv[0], kv[1]};
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& memory, const ScoreBias& bias,
                                      const DropoutKeys& keys) {
-  const torch::Tensor& source = memory.defined() ? memory : x;
-  const int64_t batch = x.size(0), query_len = x.size(1), key_len = source.size(1);
+  const int64_t batch = x.size(0), query_len = x.size(1), key_len = memory.defined() ? memory.size(1) : query_len;
   const int64_t heads = options_.num_heads, d_kv = options_.d_kv;
   auto split_heads = [&](const torch::Tensor& t, int64_t length) {
     return t.view({batch, length, heads, d_kv}).transpose(1, 2);  // [B, heads, L, d_kv]
   };
-  const torch::Tensor query = split_heads(q(x), query_len);
-  const torch::Tensor key = split_heads(k(source), key_len);
-  const torch::Tensor value = split_heads(v(source), key_len);
+  const auto [q_proj, k_proj, v_proj] = project(x, memory);
+  const torch::Tensor query = split_heads(q_proj, query_len);
+  const torch::Tensor key = split_heads(k_proj, key_len);
+  const torch::Tensor value = split_heads(v_proj, key_len);
 
   torch::Tensor context;
-  if (uses_sdpa(x)) {
+  switch (path()) {
+    case AttentionPath::Fused: context = fused_attention(query, key, value, bias.added, bias.position); break;
+    case AttentionPath::Sdpa: {
 #if ANKH_HAVE_SDPA
-    const torch::Tensor mask = bias.scalar_type() == query.scalar_type() ? bias : bias.to(query.scalar_type());
-    // No dropout here: with dropout active, use_sdpa chose the plain path (per-sample masks).
-    context = at::scaled_dot_product_attention(query, key, value, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
-                                               /*scale=*/1.0);
+      const torch::Tensor& b = bias.added;
+      const torch::Tensor mask = b.scalar_type() == query.scalar_type() ? b : b.to(query.scalar_type());
+      // No dropout here: with dropout active, attention_path chose the plain path (per-sample masks).
+      context = at::scaled_dot_product_attention(query, key, value, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
+                                                 /*scale=*/1.0);
 #endif
-  } else {
-    torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2));  // [B, heads, Lq, Lk], no scaling
-    // Hugging Face adds the bias and takes the softmax in fp32 (float64 models stay float64).
-    if (scores.scalar_type() != torch::kFloat && scores.scalar_type() != torch::kDouble)
-      scores = scores.to(torch::kFloat);
-    scores.add_(bias);
-    torch::Tensor weights = torch::softmax(scores, -1).to(value.scalar_type());
-    weights = options_.dropout.apply(weights, keys, is_training());  // per sample, at (head, query, key)
-    context = torch::matmul(weights, value);
+      break;
+    }
+    case AttentionPath::Plain: {
+      torch::Tensor scores = torch::matmul(query, key.transpose(-1, -2));  // [B, heads, Lq, Lk], no scaling
+      // Hugging Face adds the bias and takes the softmax in fp32 (float64 models stay float64).
+      if (scores.scalar_type() != torch::kFloat && scores.scalar_type() != torch::kDouble)
+        scores = scores.to(torch::kFloat);
+      scores.add_(bias.added);
+      torch::Tensor weights = torch::softmax(scores, -1).to(value.scalar_type());
+      weights = options_.dropout.apply(weights, keys, is_training());  // per sample, at (head, query, key)
+      context = torch::matmul(weights, value);
+      break;
+    }
   }
   return o(context.transpose(1, 2).reshape({batch, query_len, heads * d_kv}));
 }

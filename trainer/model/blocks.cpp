@@ -16,6 +16,7 @@ AttentionOptions attention_options(const ModelConfig& c, bool bidirectional, boo
   o.max_distance = c.relative_max_distance;
   o.dropout = {c.dropout, weights_site};
   o.kernel = c.attention;
+  o.fuse_projections = c.fuse_projections;
   return o;
 }
 
@@ -34,7 +35,7 @@ SelfAttentionLayerImpl::SelfAttentionLayerImpl(const ModelConfig& config, bool i
   layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
 }
 
-torch::Tensor SelfAttentionLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& bias,
+torch::Tensor SelfAttentionLayerImpl::forward(const torch::Tensor& hidden, const ScoreBias& bias,
                                               const DropoutKeys& keys) {
   return residual(*this, hidden, SelfAttention(layer_norm(hidden), torch::Tensor(), bias, keys), dropout_, keys);
 }
@@ -49,14 +50,15 @@ CrossAttentionLayerImpl::CrossAttentionLayerImpl(const ModelConfig& config, int6
 
 torch::Tensor CrossAttentionLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& memory,
                                                const torch::Tensor& mask, const DropoutKeys& keys) {
-  return residual(*this, hidden, EncDecAttention(layer_norm(hidden), memory, mask, keys), dropout_, keys);
+  return residual(*this, hidden, EncDecAttention(layer_norm(hidden), memory, ScoreBias{mask, {}}, keys), dropout_,
+                  keys);
 }
 
 FeedForwardLayerImpl::FeedForwardLayerImpl(const ModelConfig& config, bool is_decoder, int64_t layer)
     : dropout_{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardOutput)} {
   const DropoutSite inner{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardInner)};
   DenseReluDense =
-      register_module("DenseReluDense", FeedForward(config.d_model, config.d_ff, config.activation, inner));
+      register_module("DenseReluDense", FeedForward(config.d_model, config.d_ff, config.activation, inner, config.fuse_projections));
   layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
 }
 
@@ -76,7 +78,7 @@ BlockImpl::BlockImpl(const ModelConfig& config, bool is_decoder, int64_t index) 
   layer->push_back(feed_forward_);
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& self_bias,
+torch::Tensor BlockImpl::forward(const torch::Tensor& hidden, const ScoreBias& self_bias,
                                  const torch::Tensor& memory, const torch::Tensor& memory_mask,
                                  const DropoutKeys& keys) {
   torch::Tensor h = self_attention_(hidden, self_bias, keys);
@@ -86,7 +88,8 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& hidden, const torch::Tenso
 
 std::pair<torch::Tensor, torch::Tensor> BlockImpl::cross_keys_values(const torch::Tensor& memory) {
   Attention a = cross_attention_->EncDecAttention;
-  return {a->heads(a->k(memory)), a->heads(a->v(memory))};
+  auto [key, value] = a->project_memory(memory);
+  return {a->heads(key), a->heads(value)};
 }
 
 torch::Tensor BlockImpl::forward_step(const torch::Tensor& hidden, const torch::Tensor& self_bias,
@@ -94,8 +97,9 @@ torch::Tensor BlockImpl::forward_step(const torch::Tensor& hidden, const torch::
   // Self-attention over positions 0..t: this step's key/value joins the cache.
   Attention self = self_attention_->SelfAttention;
   const torch::Tensor x = self_attention_->layer_norm(hidden);
-  const auto [keys, values] = append_self(cache, layer, self->heads(self->k(x)), self->heads(self->v(x)));
-  torch::Tensor h = hidden + self->merge(AttentionImpl::attend(self->heads(self->q(x)), keys, values, self_bias));
+  const auto [q, k, v] = self->project(x, torch::Tensor());
+  const auto [keys, values] = append_self(cache, layer, self->heads(k), self->heads(v));
+  torch::Tensor h = hidden + self->merge(AttentionImpl::attend(self->heads(q), keys, values, self_bias));
 
   // Cross-attention per input: the queries of input b's rows ([N, heads, d_kv] -> [B, heads, G, d_kv])
   // meet b's keys once; each row then reads its slot back.

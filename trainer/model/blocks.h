@@ -21,7 +21,7 @@ class SelfAttentionLayerImpl : public torch::nn::Module {
  public:
   // layer: the block's index in its stack (block 0 owns the relative position table).
   SelfAttentionLayerImpl(const ModelConfig& config, bool is_decoder, int64_t layer);
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& bias, const DropoutKeys& keys);
+  torch::Tensor forward(const torch::Tensor& hidden, const ScoreBias& bias, const DropoutKeys& keys);
 
   Attention SelfAttention{nullptr};
   RMSNorm layer_norm{nullptr};
@@ -64,10 +64,10 @@ class BlockImpl : public torch::nn::Module {
   // and the index names the block's dropout sites.
   BlockImpl(const ModelConfig& config, bool is_decoder, int64_t index);
 
-  // hidden [B, L, d]; self_bias: position bias + self-attention mask, [B, heads, L, L];
-  // memory [B, Le, d] and memory_mask ([B, 1, 1, Le] additive) in the decoder only; keys: the
-  // micro-batch's dropout keys (needed in training when dropout > 0).
-  torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& self_bias,
+  // hidden [B, L, d]; self_bias: position bias + self-attention mask ([B, heads, L, L], made for
+  // the stack's attention path); memory [B, Le, d] and memory_mask ([B, 1, 1, Le] additive) in
+  // the decoder only; keys: the micro-batch's dropout keys (needed in training when dropout > 0).
+  torch::Tensor forward(const torch::Tensor& hidden, const ScoreBias& self_bias,
                         const torch::Tensor& memory, const torch::Tensor& memory_mask, const DropoutKeys& keys = {});
 
   Attention self_attention() const { return self_attention_->SelfAttention; }

@@ -19,8 +19,9 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
 
 bool is_gated(Activation activation) { return activation != Activation::Relu; }
 
-FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout)
-    : activation_(activation), dropout_(dropout) {
+FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout,
+                                 bool fuse_projections)
+    : activation_(activation), dropout_(dropout), fuse_projections_(fuse_projections) {
   auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
   if (!is_gated(activation_)) {
     wi = register_module("wi", torch::nn::Linear(linear(d_model, d_ff)));
@@ -32,12 +33,17 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activ
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const DropoutKeys& keys) {
-  torch::Tensor h;
-  switch (activation_) {
-    case Activation::GatedGelu: h = torch::gelu(wi_0(x), "tanh") * wi_1(x); break;
-    case Activation::GatedSilu: h = torch::silu(wi_0(x)) * wi_1(x); break;
-    case Activation::Relu: h = torch::relu(wi(x)); break;
+  if (activation_ == Activation::Relu) return wo(dropout_.apply(torch::relu(wi(x)), keys, is_training()));
+  torch::Tensor gate, up;
+  if (fuse_projections_) {
+    const std::vector<torch::Tensor> both = torch::linear(x, at::cat({wi_0->weight, wi_1->weight})).chunk(2, -1);
+    gate = both[0];
+    up = both[1];
+  } else {
+    gate = wi_0(x);
+    up = wi_1(x);
   }
+  const torch::Tensor h = (activation_ == Activation::GatedGelu ? torch::gelu(gate, "tanh") : torch::silu(gate)) * up;
   return wo(dropout_.apply(h, keys, is_training()));
 }
 

@@ -30,10 +30,12 @@ TORCH_MODULE(RMSNorm);
 
 // The feed-forward block. gated-gelu / gated-silu: wo(act(wi_0 x) * wi_1 x) with act = GELU (tanh
 // approximation, HF's gelu_new) or SiLU; relu: wo(relu(wi x)). Dropout before wo, at `dropout`
-// (its rate and site id).
+// (its rate and site id). fuse_projections: wi_0 x and wi_1 x as one GEMM over the concatenated
+// weights (the parameters stay wi_0 and wi_1).
 class FeedForwardImpl : public torch::nn::Module {
  public:
-  FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout = {});
+  FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout = {},
+                  bool fuse_projections = true);
   // x [B, L, d_model]; keys: the micro-batch's dropout keys (needed in training when dropout > 0).
   torch::Tensor forward(const torch::Tensor& x, const DropoutKeys& keys = {});
 
@@ -42,6 +44,7 @@ class FeedForwardImpl : public torch::nn::Module {
  private:
   Activation activation_;
   DropoutSite dropout_;
+  bool fuse_projections_;
 };
 TORCH_MODULE(FeedForward);
 

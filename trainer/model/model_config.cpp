@@ -14,7 +14,10 @@ const core::Choices<Activation>& activations() {
 
 const core::Choices<AttentionKernel>& attention_kernels() {
   static const core::Choices<AttentionKernel> table{
-      {AttentionKernel::Auto, "auto"}, {AttentionKernel::Plain, "plain"}, {AttentionKernel::Sdpa, "sdpa"}};
+      {AttentionKernel::Auto, "auto"},
+      {AttentionKernel::Plain, "plain"},
+      {AttentionKernel::Fused, "fused"},
+      {AttentionKernel::Sdpa, "sdpa"}};
   return table;
 }
 
@@ -43,8 +46,11 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   v.field("activation_checkpointing", activation_checkpointing,
           "recompute each block's activations in backward to save memory");
   core::choice(v, "attention", attention, attention_kernels(),
-           "attention kernel: plain matmul/softmax, LibTorch's scaled_dot_product_attention (>= 2.1), "
-           "or auto (the faster one as measured: plain; see docs/performance.md)");
+           "attention kernel: plain (LibTorch ops, fp32 scores as Hugging Face), fused (one autograd node in the "
+           "compute dtype with fp32 softmax statistics), sdpa (LibTorch >= 2.1), or auto (fused; see docs/model.md)");
+  v.field("fuse_projections", fuse_projections,
+          "one GEMM for q/k/v (cross-attention: k/v) and for the gated wi_0/wi_1, weights concatenated per step "
+          "(parameters and checkpoints unchanged)");
   core::choice(v, "precision", precision, precisions(),
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");
@@ -58,7 +64,7 @@ void ModelConfig::validate(core::IssueList& issues) const {
     issues.add("model.relative_buckets", "", "must be even (the encoder splits buckets by direction)");
   if (attention == AttentionKernel::Sdpa && !model::sdpa_available())
     issues.add("model.attention", "", "sdpa needs LibTorch >= 2.1; this build has an older LibTorch",
-               "use model.attention=auto or plain");
+               "use model.attention=auto, fused or plain");
 }
 
 }  // namespace ankh::model

@@ -12,14 +12,15 @@ namespace ankh::model {
 
 // The feed-forward block: gated GELU (tanh approximation, T5 v1.1 / Ankh), gated SiLU, plain ReLU.
 enum class Activation { GatedGelu, GatedSilu, Relu };
-// The attention kernel: plain matmul/softmax, LibTorch's scaled_dot_product_attention (>= 2.1),
-// or auto (the one measured faster: plain).
-enum class AttentionKernel { Auto, Plain, Sdpa };
+// The attention kernel: plain LibTorch ops (fp32 scores, as Hugging Face), fused (one autograd
+// node in the compute dtype, attention_core.h), LibTorch's scaled_dot_product_attention
+// (>= 2.1), or auto (fused).
+enum class AttentionKernel { Auto, Plain, Fused, Sdpa };
 // bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere.
 enum class Precision { Bf16, Fp32 };
 
 const core::Choices<Activation>& activations();          // gated-gelu | gated-silu | relu (HF's names)
-const core::Choices<AttentionKernel>& attention_kernels();  // auto | plain | sdpa
+const core::Choices<AttentionKernel>& attention_kernels();  // auto | plain | fused | sdpa
 const core::Choices<Precision>& precisions();            // bf16 | fp32
 inline const char* name_of(Activation a) { return activations().name(a); }
 inline const char* name_of(AttentionKernel a) { return attention_kernels().name(a); }
@@ -41,6 +42,7 @@ struct ModelConfig {
   bool tie_embeddings = false;
   bool activation_checkpointing = false;
   AttentionKernel attention = AttentionKernel::Auto;
+  bool fuse_projections = true;    // one GEMM for q/k/v (cross: k/v) and for the gated wi_0/wi_1
   Precision precision = Precision::Bf16;
   std::string init_from;           // Hugging Face directory to start from ("" = random init)
   bool resize_vocab = false;       // init_from may have fewer embedding rows than vocab_size: new rows = their mean

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "trainer/model/attention.h"
 #include "trainer/model/layers.h"
 
 namespace ankh::model {
@@ -110,7 +111,10 @@ MemoryEstimate estimate_memory(const ModelConfig& c, int64_t encoder_len, int64_
   const Dims m(c);
   const double b = c.precision == Precision::Bf16 ? 2 : 4;
   e.activation_bytes_per_element = b;
-  const double probs = 4 + (b < 4 ? b : 0);  // fp32 softmax output (+ its bf16 copy for the matmul)
+  // The attention weights: the plain path keeps its fp32 softmax output (+ the bf16 copy for the
+  // matmul), the fused one only the weights in the compute dtype (attention_core.h).
+  const bool fused = attention_path(c.attention, c.dropout > 0) == AttentionPath::Fused;
+  const double probs = fused ? b : 4 + (b < 4 ? b : 0);
   const double norm = 8 * m.d + b * m.d;     // input and normalised (fp32) + the matmul's operand
   const double ff = norm + (m.gated_matrices == 3 ? 4 : 1) * b * m.f;
   const double le = static_cast<double>(encoder_len), ld = static_cast<double>(decoder_len);
@@ -120,9 +124,10 @@ MemoryEstimate estimate_memory(const ModelConfig& c, int64_t encoder_len, int64_
                            + norm + 2 * b * m.a + probs * m.h * le        // cross-attention
                            + ff;
   const double cross_kv_per_encoder_token = m.dec_layers * 2 * b * m.a;
-  // Shared per stack: the position bias + mask [B, heads, L, L]; final norms; logits in the
-  // matmul dtype, their fp32 copy and log-softmax.
-  const double stack_shared = 4 * m.h * le * le + 4 * m.h * ld * ld + norm * (le + ld);
+  // Shared per stack: the position bias + mask [B, heads, L, L] (fp32; fused: the compute dtype);
+  // final norms; logits in the matmul dtype, their fp32 copy and log-softmax.
+  const double bias = fused ? b : 4;
+  const double stack_shared = bias * m.h * le * le + bias * m.h * ld * ld + norm * (le + ld);
   const double logits = ld * (b + 8) * m.v;
 
   double per_sequence;

@@ -23,16 +23,17 @@ StackImpl::StackImpl(const ModelConfig& config, bool is_decoder)
 namespace {
 
 // The dtype in which attention scores meet the bias. The plain path adds it in fp32 (float64
-// models: float64), like HF. scaled_dot_product_attention wants it in the dtype of q, which is
-// bf16 under autocast; the masks then use bf16's own lowest value so that converting them does
-// not overflow to -inf.
-torch::ScalarType score_dtype(bool sdpa, const torch::Tensor& embeds) {
+// models: float64), like HF. The fused path and scaled_dot_product_attention add it in the dtype
+// of q: bf16 under autocast, else the model's own dtype; the masks then use that dtype's lowest
+// value so that converting them does not overflow to -inf.
+torch::ScalarType score_dtype(AttentionPath path, const torch::Tensor& embeds) {
   if (embeds.scalar_type() == torch::kDouble) return torch::kDouble;
-  if (sdpa && embeds.is_cuda()) {
+  if (path == AttentionPath::Plain) return torch::kFloat;
+  if (embeds.is_cuda()) {
     const AutocastState autocast = AutocastState::current();
     if (autocast.enabled) return autocast.dtype;
   }
-  return torch::kFloat;
+  return embeds.scalar_type();  // a model cast to bf16 (inference with --dtype bf16) computes in bf16
 }
 
 torch::Tensor ones_if_undefined(const torch::Tensor& mask, const torch::Tensor& like) {
@@ -45,15 +46,23 @@ torch::Tensor ones_if_undefined(const torch::Tensor& mask, const torch::Tensor& 
 torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tensor& mask, const torch::Tensor& memory,
                                  const torch::Tensor& memory_mask, const DropoutKeys& keys) {
   const int64_t length = embeds.size(1);
-  const bool sdpa = use_sdpa(config_.attention, embeds.device(), embeddings_dropout_.active(is_training()));
-  const torch::ScalarType dtype = score_dtype(sdpa, embeds);
+  const AttentionPath path = attention_path(config_.attention, embeddings_dropout_.active(is_training()));
+  const torch::ScalarType dtype = score_dtype(path, embeds);
   const torch::Tensor self_mask = ones_if_undefined(mask, embeds);
 
-  // Position bias and mask together, once for all blocks: [B, heads, L, L].
+  // Position bias and mask together, once for all blocks: [B, heads, L, L]. The fused path adds a
+  // detached copy and sends the gradient to the position bias itself (ScoreBias).
   const torch::Tensor additive =
       is_decoder_ ? causal_padding_mask(self_mask, dtype) : padding_mask(self_mask, dtype);
-  torch::Tensor self_bias = blocks_.front()->self_attention()->compute_bias(length, length) + additive;
-  if (self_bias.scalar_type() != dtype) self_bias = self_bias.to(dtype);
+  const torch::Tensor position = blocks_.front()->self_attention()->compute_bias(length, length);
+  ScoreBias self_bias;
+  if (path == AttentionPath::Fused) {
+    self_bias.added = (position.detach() + additive).to(dtype);
+    self_bias.position = position;
+  } else {
+    self_bias.added = position + additive;
+    if (self_bias.added.scalar_type() != dtype) self_bias.added = self_bias.added.to(dtype);
+  }
   torch::Tensor cross_mask;
   if (is_decoder_) cross_mask = padding_mask(ones_if_undefined(memory_mask, memory), dtype);
 
@@ -63,14 +72,10 @@ torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tenso
     if (checkpointing) {
       // The keys travel with the function: the recomputation draws the same per-sample masks.
       BlockFunction fn = [impl = b.ptr(), keys](const std::vector<torch::Tensor>& in) {
-        return impl->forward(in[0], in[1], in.size() > 2 ? in[2] : torch::Tensor(),
-                             in.size() > 3 ? in[3] : torch::Tensor(), keys);
+        return impl->forward(in[0], ScoreBias{in[1], in[2]}, in[3], in[4], keys);
       };
-      std::vector<torch::Tensor> inputs = {hidden, self_bias};
-      if (is_decoder_) {
-        inputs.push_back(memory);
-        inputs.push_back(cross_mask);
-      }
+      // Undefined entries (the plain path's position, the encoder's memory) stay undefined.
+      const std::vector<torch::Tensor> inputs = {hidden, self_bias.added, self_bias.position, memory, cross_mask};
       // Dropout masks are functions of (keys, site, coordinates): no RNG state to replay.
       hidden = checkpoint(fn, inputs);
     } else {
