@@ -12,3 +12,10 @@ ankh_cli_test(info_no_config unit nonzero "config" info)
 ankh_cli_test(bench_model_help unit 0 "matmul" bench model --help)
 ankh_cli_test(bench_model_cpu slow 0 "\\| configs/ankh-tiny.yaml \\|.*%"
               bench model --config configs/ankh-tiny.yaml --batch 2 --length 64 --steps 1 --warmup 1 --matmul-size 256)
+# Variants: a row per config, batch and variant, each against the first variant's tokens/s.
+ankh_cli_test(bench_model_variants slow 0 "\\| fused \\| [^|]+ \\| 4 x 64/27 \\| [^|]+ \\| [0-9.]+x \\|"
+              bench model --config configs/ankh-tiny.yaml --batch 2,4 --length 64 --steps 1 --warmup 0 --matmul-size 128
+              --variant "plain: model.attention=plain model.fuse_projections=false" --variant "fused: model.attention=fused")
+ankh_cli_test(bench_model_bad_variant unit nonzero "--variant.*'fused' is not LABEL" bench model --variant fused)
+ankh_cli_test(bench_model_bad_variant_key unit nonzero "model\\.attention.*not one of"
+              bench model --config configs/ankh-tiny.yaml --variant "x: model.attention=flash")

@@ -73,4 +73,10 @@ double memory_in_use(const torch::Device& device) {
   return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE));
 }
 
+void reset_memory_peak(const torch::Device& device) {
+#if ANKH_TORCH_CUDA
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#endif
+}
+
 }  // namespace ankh::parallel

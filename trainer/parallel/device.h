@@ -30,5 +30,7 @@ int cpu_threads_per_rank(const MpiSession& mpi);
 
 // Bytes of device memory in use at the peak since start (CUDA) or resident set size (CPU).
 double memory_in_use(const torch::Device& device);
+// Starts memory_in_use's CUDA peak afresh from what is allocated now (CPU: nothing to reset).
+void reset_memory_peak(const torch::Device& device);
 
 }  // namespace ankh::parallel

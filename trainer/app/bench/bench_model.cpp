@@ -1,9 +1,12 @@
 // `ankh bench model`: forward+backward throughput of the encoder–decoder and its model FLOP
 // utilisation: achieved FLOP/s (train_flops_per_token x tokens/s) against the matrix-multiply
-// FLOP/s of this machine, measured in the same run with the same threads and dtype.
+// FLOP/s of this machine, measured in the same run with the same threads and dtype. Variants
+// (--variant) time the same config with other overrides in the same process, each row beside
+// the first variant's at its config and batch: the A/B of a speed change in one run.
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,10 +28,33 @@ namespace ankh::bench {
 
 namespace {
 
+// One --variant: a label and the overrides it adds after --set.
+struct Variant {
+  std::string label;
+  std::vector<std::string> overrides;
+};
+
+// "LABEL: key=value key=value" (or "LABEL:" for the configs as they are).
+Variant parse_variant(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || core::trim(text.substr(0, colon)).empty())
+    throw core::UsageError("'" + text + "' is not LABEL: key=value ...", "--variant",
+                           "e.g. --variant 'plain: model.attention=plain model.fuse_projections=false'");
+  Variant v{core::trim(text.substr(0, colon)), {}};
+  std::istringstream rest(text.substr(colon + 1));
+  for (std::string item; rest >> item;) {
+    if (item.find('=') == std::string::npos)
+      throw core::UsageError("'" + item + "' in variant '" + v.label + "' is not section.key=value", "--variant");
+    v.overrides.push_back(item);
+  }
+  return v;
+}
+
 struct Options {
   std::vector<std::string> configs = {"configs/ankh-tiny.yaml", "configs/ankh-small.yaml"};
   std::vector<std::string> overrides;
-  int64_t batch = 8;
+  std::vector<std::string> variants;  // "LABEL: key=value ..."; none: one row per config as it is
+  std::vector<int64_t> batches = {8};
   int64_t length = 0;  // 0: the config's data.max_length
   int64_t steps = 5;
   int64_t warmup = 2;
@@ -37,14 +63,29 @@ struct Options {
   int threads = 0;          // 0: LibTorch's default
 };
 
+struct Row {
+  std::string config_file;
+  std::string variant;
+  trainer::RunConfig config;
+};
+
 int run(const Options& o) {
   if (o.threads > 0) at::set_num_threads(o.threads);
   const torch::Device device = parallel::choose_device(o.device, 0, "--device");
-  std::vector<trainer::RunConfig> configs;
-  for (const auto& file : o.configs) configs.push_back(trainer::load_run_config(file, o.overrides));
+  std::vector<Variant> variants;
+  for (const auto& text : o.variants) variants.push_back(parse_variant(text));
+  if (variants.empty()) variants.push_back({"", {}});
+  // Every config and variant is loaded (and validated) before anything is timed.
+  std::vector<Row> rows;
+  for (const auto& file : o.configs)
+    for (const Variant& v : variants) {
+      std::vector<std::string> overrides = o.overrides;
+      overrides.insert(overrides.end(), v.overrides.begin(), v.overrides.end());
+      rows.push_back({file, v.label, trainer::load_run_config(file, overrides)});
+    }
 
   // The reference product runs in the dtype the model's matmuls use (bf16 under autocast).
-  const bool autocast = model::autocast_for(configs.front().model, device).enabled;
+  const bool autocast = model::autocast_for(rows.front().config.model, device).enabled;
   const torch::ScalarType dtype = autocast ? torch::kBFloat16 : torch::kFloat;
   const int64_t n = o.matmul_size > 0 ? o.matmul_size : (device.is_cuda() ? 8192 : 2048);
   const double ceiling = model::matmul_flops_per_second(n, dtype, device);
@@ -57,22 +98,46 @@ int run(const Options& o) {
   std::printf("MFU is against %s FLOP/s: %s\n\n", core::format_si(peak).c_str(),
               known ? (known->device + " dense peak (device table)").c_str() : "the matmul above (no device-table peak)");
 
-  std::printf("| config | parameters | batch x enc/dec | tokens/s | model FLOP/s | MFU | of the matmul ceiling |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
-  for (size_t i = 0; i < configs.size(); ++i) {
-    const trainer::RunConfig& c = configs[i];
-    const int64_t enc_len = o.length > 0 ? o.length : c.data.max_length;
-    const int64_t dec_len = model::typical_decoder_length(c.objective, enc_len);
-    const model::Throughput r = model::measure_training_throughput(
-        c.model, o.batch, enc_len, dec_len, device, o.warmup, o.steps);
-    std::printf("| %s | %s | %ld x %ld/%ld | %s | %s | %.1f %% | %.1f %% |\n", o.configs[i].c_str(),
-                core::format_si(static_cast<double>(model::count_parameters(c.model).total)).c_str(),
-                static_cast<long>(o.batch), static_cast<long>(enc_len), static_cast<long>(dec_len),
-                core::format_si(r.tokens_per_second).c_str(), core::format_si(r.flops_per_second).c_str(),
-                100.0 * r.flops_per_second / peak, 100.0 * r.flops_per_second / ceiling);
-    std::fflush(stdout);
+  std::printf("| config | variant | parameters | batch x enc/dec | tokens/s | vs first variant | model FLOP/s | MFU | "
+              "of the matmul ceiling | %s |\n",
+              device.is_cuda() ? "peak memory" : "resident memory");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  int failed = 0;
+  for (size_t first = 0; first < rows.size(); first += variants.size()) {  // one config's variants
+    for (const int64_t batch : o.batches) {
+      double baseline = 0;
+      for (size_t i = first; i < first + variants.size(); ++i) {
+        const trainer::RunConfig& c = rows[i].config;
+        const int64_t enc_len = o.length > 0 ? o.length : c.data.max_length;
+        const int64_t dec_len = model::typical_decoder_length(c.objective, enc_len);
+        std::printf("| %s | %s | %s | %ld x %ld/%ld | ", rows[i].config_file.c_str(),
+                    rows[i].variant.empty() ? "-" : rows[i].variant.c_str(),
+                    core::format_si(static_cast<double>(model::count_parameters(c.model).total)).c_str(),
+                    static_cast<long>(batch), static_cast<long>(enc_len), static_cast<long>(dec_len));
+        std::fflush(stdout);
+        parallel::reset_memory_peak(device);
+        model::Throughput r;
+        try {
+          r = model::measure_training_throughput(c.model, batch, enc_len, dec_len, device, o.warmup, o.steps);
+        } catch (const c10::OutOfMemoryError&) {
+          // A row that does not fit says so; the others still run (the model is freed by now).
+          std::printf("out of device memory | | | | | %s |\n", core::format_bytes(parallel::memory_in_use(device)).c_str());
+          std::fflush(stdout);
+          ++failed;
+          continue;
+        }
+        if (i == first) baseline = r.tokens_per_second;
+        char ratio[32] = "";
+        if (baseline > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", r.tokens_per_second / baseline);
+        std::printf("%s | %s | %s | %.1f %% | %.1f %% | %s |\n", core::format_si(r.tokens_per_second).c_str(),
+                    ratio, core::format_si(r.flops_per_second).c_str(), 100.0 * r.flops_per_second / peak,
+                    100.0 * r.flops_per_second / ceiling, core::format_bytes(parallel::memory_in_use(device)).c_str());
+        std::fflush(stdout);
+      }
+    }
   }
-  return 0;
+  if (failed > 0) std::printf("\n%d row(s) did not fit in device memory\n", failed);
+  return failed > 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -81,14 +146,21 @@ cli::Action setup_model(CLI::App& sub) {
   auto o = std::make_shared<Options>();
   sub.add_option("--config", o->configs, "run configs to time (repeatable)")->capture_default_str();
   sub.add_option("--set", o->overrides, "section.key=value override applied to every config (repeatable)");
-  sub.add_option("--batch", o->batch, "sequences per forward/backward")->capture_default_str()->check(CLI::PositiveNumber);
+  sub.add_option("--batch", o->batches, "sequences per forward/backward (repeatable or comma-separated: a row each)")
+      ->capture_default_str()
+      ->delimiter(',')
+      ->check(CLI::PositiveNumber);
+  sub.add_option("--variant", o->variants,
+                 "'LABEL: section.key=value ...' applied after --set (repeatable): a row per config, batch and "
+                 "variant, with tokens/s against the first variant's");
   sub.add_option("--length", o->length, "encoder tokens per sequence (0: data.max_length)")->check(CLI::NonNegativeNumber);
   sub.add_option("--steps", o->steps, "timed forward+backward steps")->capture_default_str()->check(CLI::PositiveNumber);
   sub.add_option("--warmup", o->warmup, "untimed steps first")->capture_default_str()->check(CLI::NonNegativeNumber);
   cli::add_choice(sub, "--device", o->device, parallel::device_kinds(), "where the model runs (auto: cuda when available)");
   sub.add_option("--matmul-size", o->matmul_size, "n of the reference n^3 product (0: 2048 CPU, 8192 CUDA)");
   sub.add_option("--threads", o->threads, "CPU threads for LibTorch (0: its default)")->check(CLI::NonNegativeNumber);
-  sub.footer("Synthetic full-length batches (no padding); decoder length typical for objective.kind.\n"
+  sub.footer("Synthetic full-length batches (no padding); decoder length typical for objective.kind. A row that\n"
+             "does not fit in device memory says so and the others run (exit status 1).\n"
              "MFU = train_flops_per_token x tokens/s / peak: the dense peak of a GPU in the device table (H100/H200\n"
              "bf16: 989 TFLOP/s, ...), else the matmul measured in the same run; the matmul ceiling is shown too.");
   return [o]() { return run(*o); };
