@@ -203,32 +203,39 @@ phase_two_ranks() {
   "$build/tests/ankh_compare_runs" losses "$work/ranks2" "$work/accum" --rtol 1e-5 || return 1
 }
 
-# Forward + backward alone (no optimizer, no data), the numbers earlier H200 runs reported; ankh-base
-# also at micro-batch 32 (ankh-large at 32 does not fit without activation checkpointing).
+# Forward + backward alone (no optimizer, no data): the speed changes against the path earlier H200
+# runs measured, in one process per model (`bench model --variant`: each row beside the first).
+# plain: HF's fp32 scores and separate projections; fused-attention: the attention core alone
+# (attention_core.h); fused: that and the fused projections (what auto trains with).
 phase_bench_model() {
   env_setup
-  local length=() status=0
-  ((dry)) && length=(--length 128)
-  "$ankh" bench model --device "$device" --config "$base_config" --config "$large_config" --batch 16 \
-    --steps 5 --warmup 2 "${length[@]}" || status=1
-  "$ankh" bench model --device "$device" --config "$base_config" --batch 32 --steps 5 --warmup 2 "${length[@]}" || status=1
-  # LibTorch 2.11's fused attention with the bias as a mask, against the plain path above (the
-  # CPU build's LibTorch 1.13 has none).
-  ((dry)) || "$ankh" bench model --device "$device" --config "$base_config" --batch 16 --steps 5 --warmup 2 "${length[@]}" \
-    --set model.attention=sdpa || status=1
+  local length=() batches=16,32 status=0
+  ((dry)) && length=(--length 128) batches=2,4
+  local variants=(--variant "plain: model.attention=plain model.fuse_projections=false"
+                  --variant "fused-attention: model.attention=fused model.fuse_projections=false"
+                  --variant "fused: model.attention=fused model.fuse_projections=true")
+  local table=$results/bench-model.md  # summarize.py puts its rows in summary.json
+  : >"$table"
+  "$ankh" bench model --device "$device" --config "$base_config" --batch "$batches" --steps 5 --warmup 2 \
+    "${length[@]}" "${variants[@]}" 2>&1 | tee -a "$table" || status=1
+  # ankh-large at 16 only: at 32 the plain path did not fit in an earlier run.
+  "$ankh" bench model --device "$device" --config "$large_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
+    "${length[@]}" "${variants[0]}" "${variants[1]}" "${variants[4]}" "${variants[5]}" 2>&1 | tee -a "$table" || status=1
   return $status
 }
 
-# Where the time of one ankh-base forward + backward goes, kernel by kernel (Nsight Compute,
-# durations only), for the next round of speed work.
+# Where the time of one forward + backward goes, kernel by kernel (Nsight Compute, durations
+# only): ankh-base's shapes (16 x 512, d_model 768) with 2 encoder and 1 decoder layers, since
+# profiling the whole model's kernels did not finish in 120 s; per layer it is the same work.
 phase_profile() {
   env_setup
   command -v ncu >/dev/null || { echo "ncu: not available"; return 1; }
-  # Bounded: profiling every kernel of a step did not finish in 120 s on the H200.
-  ncu --metrics gpu__time_duration.sum --print-summary per-kernel --csv --clock-control none --launch-count 3000 \
+  local model=(--set model.encoder_layers=2 --set model.decoder_layers=1)
+  ((dry)) && model+=(--length 128)
+  ncu --metrics gpu__time_duration.sum --csv --clock-control none --launch-count 2000 \
     "$ankh" bench model --device "$device" --config "$base_config" --batch 16 --steps 1 --warmup 1 --matmul-size 1024 \
-    >"$work/logs/ncu.csv" || return 1
-  head -3 "$work/logs/ncu.csv"
+    "${model[@]}" >"$work/logs/ncu.csv" || return 1
+  python3 scripts/gpu/kernel_summary.py "$work/logs/ncu.csv" --top 30 | tee "$results/kernels.md"
 }
 
 phase_hf_compile() {
@@ -290,7 +297,7 @@ run train_large optional 45 180
 run hf optional 60 180
 run export optional 30 120
 run two_ranks optional 30 120
-run bench_model optional 40 120
+run bench_model optional 60 180
 run profile optional 60 120
 run hf_compile optional 90 240
 

@@ -6,7 +6,8 @@
 ankh-base / ankh-large: the median tokens/s, MFU (against the dense bf16 peak that `ankh train`
 logs against) and memory of the `train` records after the first logged window (start-up,
 allocator and autotuning) and before a resume; hf_fastest_tokens_per_s: the fastest transformers
-implementation that ran, per model; ankh_over_hf: the ratio of the two."""
+implementation that ran, per model; ankh_over_hf: the ratio of the two; bench_model: the rows of
+`ankh bench model --variant` (forward + backward alone) from bench-model.md."""
 import json
 import statistics
 import subprocess
@@ -47,6 +48,39 @@ def model_summary(path):
     }
 
 
+SI = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
+
+
+def si_value(text):
+    """'34.46 k' -> 34460.0 (core::format_si's form)."""
+    number, _, prefix = text.strip().partition(" ")
+    return float(number) * SI[prefix.strip()]
+
+
+def bench_rows(path):
+    """The variant rows of `ankh bench model`'s tables: config, variant, batch, tokens/s, MFU,
+    ratio to the first variant and peak memory; a row that did not fit has tokens_per_s None."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 10 or not cells[0].startswith("configs/"):
+            continue
+        config, variant, _, shape, tokens, ratio, _, mfu, _, memory = cells
+        fitted = tokens != "out of device memory"
+        rows.append({
+            "config": config,
+            "variant": variant,
+            "batch": int(shape.split(" x ")[0]),
+            "tokens_per_s": si_value(tokens) if fitted else None,
+            "mfu": float(mfu.rstrip(" %")) / 100 if fitted else None,
+            "vs_first_variant": float(ratio.rstrip("x")) if ratio else None,
+            "memory": memory,
+        })
+    return rows
+
+
 def device_name(dry):
     if dry:
         return "cpu (check.sh --cpu-dry-run)"
@@ -74,6 +108,7 @@ def main():
     summary["hf_fastest_implementation"] = {m: f["implementation"] for m, f in fastest.items()}
     summary["ankh_over_hf"] = {m: summary[m]["tokens_per_s"] / f["tokens_per_s"]
                                for m, f in fastest.items() if summary.get(m)}
+    summary["bench_model"] = bench_rows(out / "bench-model.md")
     phases = out / "phases.tsv"
     if phases.exists():
         rows = [line.split("\t") for line in phases.read_text().splitlines()[1:] if line]
