@@ -206,7 +206,8 @@ phase_two_ranks() {
 # Forward + backward alone (no optimizer, no data): the speed changes against the path earlier H200
 # runs measured, in one process per model (`bench model --variant`: each row beside the first).
 # plain: HF's fp32 scores and separate projections; fused-attention: the attention core alone
-# (attention_core.h); fused: that and the fused projections (what auto trains with).
+# (attention_core.h); fused: that and the fused projections (what auto trains with). Then the
+# same step with gradient clipping and Adafactor (--optimizer): what the optimizer costs.
 phase_bench_model() {
   env_setup
   local length=() batches=16,32 status=0
@@ -221,6 +222,8 @@ phase_bench_model() {
   # ankh-large at 16 only: at 32 the plain path did not fit in an earlier run.
   "$ankh" bench model --device "$device" --config "$large_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
     "${length[@]}" "${variants[0]}" "${variants[1]}" "${variants[4]}" "${variants[5]}" 2>&1 | tee -a "$table" || status=1
+  "$ankh" bench model --device "$device" --config "$base_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
+    "${length[@]}" --optimizer 2>&1 | tee -a "$table" || status=1
   return $status
 }
 

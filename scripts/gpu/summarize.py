@@ -57,6 +57,11 @@ def si_value(text):
     return float(number) * SI[prefix.strip()]
 
 
+def percent(text):
+    """'13.2 %' -> 0.132; None for the 'n/a (...)' of a share above its reference."""
+    return float(text.rstrip(" %")) / 100 if text.endswith("%") else None
+
+
 def bench_rows(path):
     """The variant rows of `ankh bench model`'s tables: config, variant, batch, tokens/s, MFU,
     ratio to the first variant and peak memory; a row that did not fit has tokens_per_s None."""
@@ -65,19 +70,28 @@ def bench_rows(path):
     rows = []
     for line in path.read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) != 10 or not cells[0].startswith("configs/"):
+        if len(cells) not in (10, 13) or not cells[0].startswith("configs/"):
             continue
-        config, variant, _, shape, tokens, ratio, _, mfu, _, memory = cells
+        config, variant, _, shape, tokens, ratio, _, mfu, _, memory = cells[:10]
         fitted = tokens != "out of device memory"
-        rows.append({
+        row = {
             "config": config,
             "variant": variant,
             "batch": int(shape.split(" x ")[0]),
             "tokens_per_s": si_value(tokens) if fitted else None,
-            "mfu": float(mfu.rstrip(" %")) / 100 if fitted else None,
+            "mfu": percent(mfu) if fitted else None,
             "vs_first_variant": float(ratio.rstrip("x")) if ratio else None,
             "memory": memory,
-        })
+        }
+        if len(cells) == 13:  # --optimizer: the step with clipping and the optimizer
+            full, full_mfu, optimizer_ms = cells[10:]
+            fitted = full != "out of device memory"
+            row["with_optimizer"] = {
+                "tokens_per_s": si_value(full) if fitted else None,
+                "mfu": percent(full_mfu) if fitted else None,
+                "optimizer_ms_per_step": float(optimizer_ms) if fitted else None,
+            }
+        rows.append(row)
     return rows
 
 

@@ -23,7 +23,9 @@ base = s["ankh-base"]
 assert s["peak_tflops"] == 989 and base and base["tokens_per_s"] > 0 and 0 < base["mfu"] <= 1, s
 assert s["phases"]["export"] == "passed", s["phases"]
 rows = s["bench_model"]
-assert len(rows) == 8 and all(r["tokens_per_s"] > 0 and 0 < r["mfu"] <= 1 for r in rows), rows
+assert len(rows) == 9 and all(r["tokens_per_s"] > 0 and (r["mfu"] is None or 0 < r["mfu"] <= 1) for r in rows), rows
+full = rows[-1]["with_optimizer"]  # the --optimizer row: the whole step without data
+assert full["tokens_per_s"] > 0 and full["optimizer_ms_per_step"] is not None, rows[-1]
 assert [r["variant"] for r in rows[:3]] == ["plain", "fused-attention", "fused"] and rows[0]["vs_first_variant"] == 1.0, rows
 print("summary.json:", base["tokens_per_s"], "tokens/s,", base["records"], "records")
 PY

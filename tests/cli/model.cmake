@@ -19,3 +19,7 @@ ankh_cli_test(bench_model_variants slow 0 "\\| fused \\| [^|]+ \\| 4 x 64/27 \\|
 ankh_cli_test(bench_model_bad_variant unit nonzero "--variant.*'fused' is not LABEL" bench model --variant fused)
 ankh_cli_test(bench_model_bad_variant_key unit nonzero "model\\.attention.*not one of"
               bench model --config configs/ankh-tiny.yaml --variant "x: model.attention=flash")
+# --optimizer: each row also timed with clipping and the optimizer step.
+ankh_cli_test(bench_model_optimizer slow 0 "^\\| configs/ankh-tiny.yaml \\| - (\\|[^|]*){10}\\| -?[0-9.]+ \\|$"
+              bench model --config configs/ankh-tiny.yaml --batch 2 --length 64 --steps 1 --warmup 0 --matmul-size 128
+              --optimizer)

@@ -56,11 +56,12 @@ double matmul_flops_per_second(int64_t n, torch::ScalarType dtype, const torch::
 
 Throughput measure_training_throughput(const ModelConfig& config, int64_t batch, int64_t encoder_len,
                                        int64_t decoder_len, const torch::Device& device, int64_t warmup,
-                                       int64_t steps) {
+                                       int64_t steps, const MakeAfterBackward& after_backward) {
   T5Model model(config);
   model->init_weights(1);
   model->to(device);
   model->train();
+  const AfterBackward after = after_backward ? after_backward(*model) : AfterBackward();
   const data::Batch b = synthetic_batch(batch, encoder_len, decoder_len, device);
   const AutocastState autocast = autocast_for(config, device);
   auto step = [&] {
@@ -70,6 +71,7 @@ Throughput measure_training_throughput(const ModelConfig& config, int64_t batch,
       loss = loss_terms(model->forward(b), b.labels).loss_sum;
     }
     loss.backward();
+    if (after) after();
     for (auto& p : model->parameters()) p.mutable_grad() = torch::Tensor();
   };
   for (int64_t i = 0; i < warmup; ++i) step();

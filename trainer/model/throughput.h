@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include <torch/types.h>
 
@@ -21,10 +22,19 @@ struct Throughput {
   double seconds_per_step = 0;
 };
 
+class T5ModelImpl;
+
+// What runs after each backward, with the gradients in place (an optimizer step): made once per
+// measurement from the fresh model by a MakeAfterBackward. The model layer knows no optimizer;
+// `ankh bench model --optimizer` passes one in.
+using AfterBackward = std::function<void()>;
+using MakeAfterBackward = std::function<AfterBackward(T5ModelImpl& model)>;
+
 // Forward + loss + backward of a freshly initialised model on synthetic full-length batches
-// (no padding, no optimizer step), under the config's precision on `device`.
+// (no padding), under the config's precision on `device`; with `after_backward`, each timed
+// step also runs what it makes (no optimizer step otherwise).
 Throughput measure_training_throughput(const ModelConfig& config, int64_t batch, int64_t encoder_len,
                                        int64_t decoder_len, const torch::Device& device, int64_t warmup,
-                                       int64_t steps);
+                                       int64_t steps, const MakeAfterBackward& after_backward = {});
 
 }  // namespace ankh::model

@@ -22,6 +22,8 @@
 #include "trainer/parallel/device_peaks.h"
 #include "trainer/model/model.h"
 #include "trainer/model/throughput.h"
+#include "trainer/optim/clip.h"
+#include "trainer/optim/optimizer.h"
 #include "trainer/run_config.h"
 
 namespace ankh::bench {
@@ -61,7 +63,31 @@ struct Options {
   parallel::DeviceKind device = parallel::DeviceKind::Cpu;
   int64_t matmul_size = 0;  // 0: 2048 on CPU, 8192 on CUDA
   int threads = 0;          // 0: LibTorch's default
+  bool optimizer = false;   // also time each row with gradient clipping and the optimizer step
 };
+
+// The rest of a training step after backward, as the trainer takes it (trainer.cpp, update):
+// gradient clipping with its one host synchronisation, then the config's optimizer at optim.lr.
+model::MakeAfterBackward optimizer_step(const optim::OptimConfig& config) {
+  return [config](model::T5ModelImpl& m) -> model::AfterBackward {
+    optim::NamedParams params;
+    for (const auto& p : m.named_parameters()) params.emplace_back(p.key(), p.value());
+    std::shared_ptr<optim::Optimizer> optimizer = optim::make_optimizer(config, params);
+    return [config, params, optimizer] {
+      optim::clip_grad_norm(params, config.clip_norm);
+      optimizer->step(config.lr);
+    };
+  };
+}
+
+// flops as a share of `bound`. A share above 100 % would say the bound is no bound: the reference
+// product was too small or disturbed (a CPU shared with other work), so it is not printed.
+std::string share_of(double flops, double bound) {
+  if (flops > bound) return "n/a (above the reference: use a larger --matmul-size on an idle machine)";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f %%", 100.0 * flops / bound);
+  return text;
+}
 
 struct Row {
   std::string config_file;
@@ -99,9 +125,10 @@ int run(const Options& o) {
               known ? (known->device + " dense peak (device table)").c_str() : "the matmul above (no device-table peak)");
 
   std::printf("| config | variant | parameters | batch x enc/dec | tokens/s | vs first variant | model FLOP/s | MFU | "
-              "of the matmul ceiling | %s |\n",
-              device.is_cuda() ? "peak memory" : "resident memory");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+              "of the matmul ceiling | %s |%s\n",
+              device.is_cuda() ? "peak memory" : "resident memory",
+              o.optimizer ? " with clip + optimizer: tokens/s | MFU | optimizer ms/step |" : "");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|%s\n", o.optimizer ? "---|---|---|" : "");
   int failed = 0;
   for (size_t first = 0; first < rows.size(); first += variants.size()) {  // one config's variants
     for (const int64_t batch : o.batches) {
@@ -129,9 +156,24 @@ int run(const Options& o) {
         if (i == first) baseline = r.tokens_per_second;
         char ratio[32] = "";
         if (baseline > 0) std::snprintf(ratio, sizeof ratio, "%.2fx", r.tokens_per_second / baseline);
-        std::printf("%s | %s | %s | %.1f %% | %.1f %% | %s |\n", core::format_si(r.tokens_per_second).c_str(),
-                    ratio, core::format_si(r.flops_per_second).c_str(), 100.0 * r.flops_per_second / peak,
-                    100.0 * r.flops_per_second / ceiling, core::format_bytes(parallel::memory_in_use(device)).c_str());
+        std::printf("%s | %s | %s | %s | %s | %s |", core::format_si(r.tokens_per_second).c_str(), ratio,
+                    core::format_si(r.flops_per_second).c_str(), share_of(r.flops_per_second, peak).c_str(),
+                    share_of(r.flops_per_second, ceiling).c_str(),
+                    core::format_bytes(parallel::memory_in_use(device)).c_str());
+        if (o.optimizer) {
+          std::fflush(stdout);
+          try {  // a second fresh model, so that both figures start from the same state
+            const model::Throughput full = model::measure_training_throughput(
+                c.model, batch, enc_len, dec_len, device, o.warmup, o.steps, optimizer_step(c.optim));
+            std::printf(" %s | %s | %.1f |", core::format_si(full.tokens_per_second).c_str(),
+                        share_of(full.flops_per_second, peak).c_str(),
+                        1e3 * (full.seconds_per_step - r.seconds_per_step));
+          } catch (const c10::OutOfMemoryError&) {
+            std::printf(" out of device memory | | |");
+            ++failed;
+          }
+        }
+        std::printf("\n");
         std::fflush(stdout);
       }
     }
@@ -159,6 +201,9 @@ cli::Action setup_model(CLI::App& sub) {
   cli::add_choice(sub, "--device", o->device, parallel::device_kinds(), "where the model runs (auto: cuda when available)");
   sub.add_option("--matmul-size", o->matmul_size, "n of the reference n^3 product (0: 2048 CPU, 8192 CUDA)");
   sub.add_option("--threads", o->threads, "CPU threads for LibTorch (0: its default)")->check(CLI::NonNegativeNumber);
+  sub.add_flag("--optimizer", o->optimizer,
+               "also time each row with gradient clipping and the config's optimizer after backward (a second fresh "
+               "model): the full step without data and communication, and the optimizer's milliseconds per step");
   sub.footer("Synthetic full-length batches (no padding); decoder length typical for objective.kind. A row that\n"
              "does not fit in device memory says so and the others run (exit status 1).\n"
              "MFU = train_flops_per_token x tokens/s / peak: the dense peak of a GPU in the device table (H100/H200\n"
