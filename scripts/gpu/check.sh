@@ -205,23 +205,26 @@ phase_two_ranks() {
 
 # Forward + backward alone (no optimizer, no data): the speed changes against the path earlier H200
 # runs measured, in one process per model (`bench model --variant`: each row beside the first).
-# plain: HF's fp32 scores and separate projections; fused-attention: the attention core alone
-# (attention_core.h); fused: that and the fused projections (what auto trains with). Then the
-# same step with gradient clipping and Adafactor (--optimizer): what the optimizer costs.
+# plain: HF's fp32 scores, separate projections, composed RMSNorm; then the fused attention core
+# (attention_core.h), plus fused projections, plus LibTorch's fused RMSNorm (= what auto trains
+# with). Then the same step with gradient clipping and Adafactor (--optimizer): what the
+# optimizer costs.
 phase_bench_model() {
   env_setup
   local length=() batches=16,32 status=0
   ((dry)) && length=(--length 128) batches=2,4
-  local variants=(--variant "plain: model.attention=plain model.fuse_projections=false"
-                  --variant "fused-attention: model.attention=fused model.fuse_projections=false"
-                  --variant "fused: model.attention=fused model.fuse_projections=true")
+  local off="model.fuse_projections=false model.fused_norm=false"
+  local variants=(--variant "plain: model.attention=plain $off"
+                  --variant "fused-attention: model.attention=fused $off"
+                  --variant "fused-attention+projections: model.attention=fused model.fused_norm=false"
+                  --variant "fused: model.attention=fused model.fuse_projections=true model.fused_norm=true")
   local table=$results/bench-model.md  # summarize.py puts its rows in summary.json
   : >"$table"
   "$ankh" bench model --device "$device" --config "$base_config" --batch "$batches" --steps 5 --warmup 2 \
     "${length[@]}" "${variants[@]}" 2>&1 | tee -a "$table" || status=1
   # ankh-large at 16 only: at 32 the plain path did not fit in an earlier run.
   "$ankh" bench model --device "$device" --config "$large_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
-    "${length[@]}" "${variants[0]}" "${variants[1]}" "${variants[4]}" "${variants[5]}" 2>&1 | tee -a "$table" || status=1
+    "${length[@]}" "${variants[0]}" "${variants[1]}" "${variants[6]}" "${variants[7]}" 2>&1 | tee -a "$table" || status=1
   "$ankh" bench model --device "$device" --config "$base_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
     "${length[@]}" --optimizer 2>&1 | tee -a "$table" || status=1
   return $status

@@ -15,6 +15,7 @@
 #include "data/batch.h"
 #include "data/vocab.h"
 #include "trainer/model/attention.h"
+#include "trainer/model/layers.h"
 #include "trainer/model/loss.h"
 #include "trainer/model/model_stats.h"
 #include "trainer/model/precision.h"
@@ -118,6 +119,38 @@ TEST(ModelCuda, FusedAndSdpaMatchThePlainPath) {
         EXPECT_LT(relative_difference(other.grads.at(name), grad), autocast ? 0.05 : 1e-4)
             << name << " " << kernel << " autocast=" << autocast;
     }
+  }
+}
+
+// LibTorch's fused RMSNorm (>= 2.8) against the composed ops, fp32 as training feeds it.
+TEST(ModelCuda, FusedRmsNormMatchesTheComposedOps) {
+  REQUIRE_CUDA();
+  if (!fused_rms_norm_available()) GTEST_SKIP() << "LibTorch without the fused RMSNorm";
+  torch::manual_seed(4);
+  RMSNorm fused(256, 1e-6, true), composed(256, 1e-6, false);
+  fused->to(kCuda);
+  composed->to(kCuda);
+  const torch::Tensor gain = torch::rand({256}, torch::TensorOptions().device(kCuda)) + 0.5;
+  {
+    torch::NoGradGuard no_grad;
+    fused->weight.copy_(gain);
+    composed->weight.copy_(gain);
+  }
+  const torch::Tensor x = (torch::randn({4, 37, 256}, torch::TensorOptions().device(kCuda)) * 3).requires_grad_();
+  const torch::Tensor upstream = torch::randn({4, 37, 256}, torch::TensorOptions().device(kCuda));
+  for (bool autocast : {false, true}) {  // the residual stream is fp32 under autocast too
+    torch::Tensor a, b;
+    {
+      AutocastGuard guard({autocast, torch::kBFloat16});
+      a = fused(x);
+      b = composed(x);
+    }
+    EXPECT_EQ(a.scalar_type(), torch::kFloat);
+    EXPECT_LT(relative_difference(a.detach().cpu(), b.detach().cpu()), 1e-6) << "autocast=" << autocast;
+    const auto ga = torch::autograd::grad({a}, {x, fused->weight}, {upstream});
+    const auto gb = torch::autograd::grad({b}, {x, composed->weight}, {upstream});
+    EXPECT_LT(relative_difference(ga[0].cpu(), gb[0].cpu()), 1e-5) << "input gradient, autocast=" << autocast;
+    EXPECT_LT(relative_difference(ga[1].cpu(), gb[1].cpu()), 1e-5) << "weight gradient, autocast=" << autocast;
   }
 }
 

@@ -32,7 +32,7 @@ SelfAttentionLayerImpl::SelfAttentionLayerImpl(const ModelConfig& config, bool i
   const uint32_t weights_site = dropout_site(is_decoder, layer, DropoutPoint::SelfAttentionWeights);
   SelfAttention = register_module(
       "SelfAttention", Attention(attention_options(config, !is_decoder, /*relative_bias=*/layer == 0, weights_site)));
-  layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
+  layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps, config.fused_norm));
 }
 
 torch::Tensor SelfAttentionLayerImpl::forward(const torch::Tensor& hidden, const ScoreBias& bias,
@@ -45,7 +45,7 @@ CrossAttentionLayerImpl::CrossAttentionLayerImpl(const ModelConfig& config, int6
   // Cross-attention has no relative position bias: only the padding mask of the encoder.
   const uint32_t weights_site = dropout_site(/*decoder=*/true, layer, DropoutPoint::CrossAttentionWeights);
   EncDecAttention = register_module("EncDecAttention", Attention(attention_options(config, true, false, weights_site)));
-  layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
+  layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps, config.fused_norm));
 }
 
 torch::Tensor CrossAttentionLayerImpl::forward(const torch::Tensor& hidden, const torch::Tensor& memory,
@@ -59,7 +59,7 @@ FeedForwardLayerImpl::FeedForwardLayerImpl(const ModelConfig& config, bool is_de
   const DropoutSite inner{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardInner)};
   DenseReluDense =
       register_module("DenseReluDense", FeedForward(config.d_model, config.d_ff, config.activation, inner, config.fuse_projections));
-  layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
+  layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps, config.fused_norm));
 }
 
 torch::Tensor FeedForwardLayerImpl::forward(const torch::Tensor& hidden, const DropoutKeys& keys) {

@@ -1,14 +1,30 @@
 #include "trainer/model/layers.h"
 
+#include <torch/version.h>
+
 #include "core/error.h"
+
+// at::rms_norm dispatches to a fused CUDA kernel (forward and backward) from LibTorch 2.8, when
+// input and weight share a dtype; before, it is composed of the same ops as below.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 8)
+#define ANKH_HAVE_FUSED_RMS_NORM 1
+#else
+#define ANKH_HAVE_FUSED_RMS_NORM 0
+#endif
 
 namespace ankh::model {
 
-RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+bool fused_rms_norm_available() { return ANKH_HAVE_FUSED_RMS_NORM != 0; }
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps, bool fused) : eps_(eps), fused_(fused) {
   weight = register_parameter("weight", torch::ones({dim}));
 }
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+#if ANKH_HAVE_FUSED_RMS_NORM
+  if (fused_ && x.is_cuda() && x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat)
+    return at::rms_norm(x, {x.size(-1)}, weight, eps_);
+#endif
   const torch::Tensor wide = x.scalar_type() == torch::kDouble ? x : x.to(torch::kFloat);
   const torch::Tensor variance = wide.pow(2).mean(-1, /*keepdim=*/true);
   torch::Tensor y = x * torch::rsqrt(variance + eps_);

@@ -16,16 +16,23 @@ namespace ankh::model {
 // y = weight * x / sqrt(mean(x^2) + eps): no mean subtraction, no bias. The statistics are taken
 // in fp32 whatever the input dtype (float64 stays float64, for gradient checks); the output is
 // fp32 (or the weight's dtype when the weights themselves are half precision), as in HF.
+// fused: on CUDA with fp32 input and weight (training under autocast: the residual stream is
+// fp32), LibTorch's fused kernel (at::rms_norm, LibTorch >= 2.8) computes the same in one kernel
+// forward and one backward instead of some six and ten, keeping only x and 1/rms for backward.
 class RMSNormImpl : public torch::nn::Module {
  public:
-  RMSNormImpl(int64_t dim, double eps);
+  RMSNormImpl(int64_t dim, double eps, bool fused = true);
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::Tensor weight;
 
  private:
   double eps_;
+  bool fused_;
 };
+
+// Whether this build's LibTorch has the fused CUDA RMSNorm (>= 2.8) that RMSNorm(fused) uses.
+bool fused_rms_norm_available();
 TORCH_MODULE(RMSNorm);
 
 // The feed-forward block. gated-gelu / gated-silu: wo(act(wi_0 x) * wi_1 x) with act = GELU (tanh

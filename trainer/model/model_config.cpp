@@ -51,6 +51,9 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   v.field("fuse_projections", fuse_projections,
           "one GEMM for q/k/v (cross-attention: k/v) and for the gated wi_0/wi_1, weights concatenated per step "
           "(parameters and checkpoints unchanged)");
+  v.field("fused_norm", fused_norm,
+          "RMSNorm by LibTorch's fused CUDA kernel (LibTorch >= 2.8, fp32 input and weight: training under autocast); "
+          "elsewhere, and when false, the composed ops");
   core::choice(v, "precision", precision, precisions(),
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");

@@ -17,7 +17,7 @@ StackImpl::StackImpl(const ModelConfig& config, bool is_decoder)
     blocks_.push_back(Block(config, is_decoder, /*index=*/i));  // block 0 owns the position table
     block->push_back(blocks_.back());
   }
-  final_layer_norm = register_module("final_layer_norm", RMSNorm(config.d_model, config.layer_norm_eps));
+  final_layer_norm = register_module("final_layer_norm", RMSNorm(config.d_model, config.layer_norm_eps, config.fused_norm));
 }
 
 namespace {
