@@ -5,7 +5,7 @@
 # ranks on one GPU. Phases run in priority order, each with its own time limit; a failed required
 # phase stops the run, a failed optional one does not.
 #
-#   scripts/gpu/check.sh OUT [--cpu-dry-run] [--budget SECONDS] [--only P1,P2] [--redo]
+#   scripts/gpu/check.sh OUT [--cpu-dry-run] [--budget SECONDS] [--only P1,P2] [--redo] [--set K=V ...]
 #
 # OUT: check.log (every phase's output), phases.tsv, summary.json, metrics-*.jsonl, hf.json and
 #      logs.tar.gz (the work directory's logs). Work files: $ANKH_CHECK_WORK (/tmp/ankh-gpu-check).
@@ -14,26 +14,29 @@
 # --cpu-dry-run: on a machine without CUDA, every phase that can run there, on ankh-tiny-sized
 #      models and the CPU build in $ANKH_CHECK_BUILD (build/release; configure-only for the CUDA build), so that the
 #      one GPU call finds no typo. --budget: seconds for all phases (default 560); a phase starts
-#      only if its minimum time is left, and its limit is cut to what is left.
+#      only if its minimum time is left, and its limit is cut to what is left. --set: a config
+#      override for the training runs (repeatable), e.g. --set model.attention=plain.
 # Phases (required marked *): versions, build*, gpu_tests*, train_base*, train_large, hf,
 #      export, two_ranks, bench_model, profile, hf_compile.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 
-out="" dry=0 budget=560 only="" redo=0
+out="" dry=0 budget=560 only="" redo=0 sets=()
 while (($#)); do
   case $1 in
     --cpu-dry-run) dry=1; shift ;;
     --budget) budget=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --redo) redo=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --set) [[ ${2:-} == *=* ]] || { echo "check.sh: --set takes section.key=value" >&2; exit 2; }
+           sets+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
     -*) echo "check.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) [[ -z $out ]] || { echo "check.sh: one OUT directory only" >&2; exit 2; }; out=$1; shift ;;
   esac
 done
-[[ -n $out ]] || { echo "usage: scripts/gpu/check.sh OUT [--cpu-dry-run] [--budget S] [--only P,..] [--redo]" >&2; exit 2; }
+[[ -n $out ]] || { echo "usage: scripts/gpu/check.sh OUT [--cpu-dry-run] [--budget S] [--only P,..] [--redo] [--set K=V]" >&2; exit 2; }
 out=$(realpath -m "$out")
 work=${ANKH_CHECK_WORK:-/tmp/ankh-gpu-check}
 # Results kept on the machine between calls (OUT is emptied before each): copied to OUT at the end.
@@ -60,7 +63,7 @@ else
 fi
 ankh=$build/bin/ankh
 export root work results out dry build device ankh base_config large_config base_steps resume_steps large_steps micro log_every
-export ANKH_SIZES="${sizes[*]}"
+export ANKH_SIZES="${sizes[*]} ${sets[*]}"  # overrides of every training run
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 PYTHONUNBUFFERED=1
 
 # Sourced by every phase: the build's library path (bundle MPI, HDF5, ...) once it exists.
