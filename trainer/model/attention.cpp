@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "trainer/model/attention_core.h"
+#include "trainer/model/layers.h"
 #include "trainer/model/relative_position.h"
 
 // scaled_dot_product_attention appeared in 2.0; its `scale` argument (T5 needs 1.0) in 2.1.
@@ -95,13 +96,13 @@ std::array<torch::Tensor, 3> AttentionImpl::project(const torch::Tensor& x, cons
     return {q(x), key, value};
   }
   if (!options_.fuse_projections) return {q(x), k(x), v(x)};
-  std::vector<torch::Tensor> qkv = torch::linear(x, at::cat({q->weight, k->weight, v->weight})).chunk(3, -1);
+  const std::vector<torch::Tensor> qkv = linear_concatenated(x, {q->weight, k->weight, v->weight});
   return {qkv[0], qkv[1], qkv[2]};
 }
 
 std::pair<torch::Tensor, torch::Tensor> AttentionImpl::project_memory(const torch::Tensor& memory) {
   if (!options_.fuse_projections) return {k(memory), v(memory)};
-  std::vector<torch::Tensor> kv = torch::linear(memory, at::cat({k->weight, v->weight})).chunk(2, -1);
+  const std::vector<torch::Tensor> kv = linear_concatenated(memory, {k->weight, v->weight});
   return {kv[0], kv[1]};
 }
 

@@ -33,6 +33,12 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   return weight * y;
 }
 
+std::vector<torch::Tensor> linear_concatenated(const torch::Tensor& x, const std::vector<torch::Tensor>& weights) {
+  std::vector<int64_t> rows;
+  for (const auto& w : weights) rows.push_back(w.size(0));
+  return torch::linear(x, at::cat(weights)).split_with_sizes(rows, -1);
+}
+
 bool is_gated(Activation activation) { return activation != Activation::Relu; }
 
 FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout,
@@ -49,17 +55,15 @@ FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activ
 }
 
 torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const DropoutKeys& keys) {
-  if (activation_ == Activation::Relu) return wo(dropout_.apply(torch::relu(wi(x)), keys, is_training()));
-  torch::Tensor gate, up;
-  if (fuse_projections_) {
-    const std::vector<torch::Tensor> both = torch::linear(x, at::cat({wi_0->weight, wi_1->weight})).chunk(2, -1);
-    gate = both[0];
-    up = both[1];
+  torch::Tensor h;
+  if (activation_ == Activation::Relu) {
+    h = torch::relu(wi(x));
   } else {
-    gate = wi_0(x);
-    up = wi_1(x);
+    const std::vector<torch::Tensor> gate_up =
+        fuse_projections_ ? linear_concatenated(x, {wi_0->weight, wi_1->weight}) : std::vector{wi_0(x), wi_1(x)};
+    const torch::Tensor& gate = gate_up[0];
+    h = (activation_ == Activation::GatedGelu ? torch::gelu(gate, "tanh") : torch::silu(gate)) * gate_up[1];
   }
-  const torch::Tensor h = (activation_ == Activation::GatedGelu ? torch::gelu(gate, "tanh") : torch::silu(gate)) * up;
   return wo(dropout_.apply(h, keys, is_training()));
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
@@ -54,6 +55,12 @@ class FeedForwardImpl : public torch::nn::Module {
   bool fuse_projections_;
 };
 TORCH_MODULE(FeedForward);
+
+// x times each of `weights` ([out_i, in] like a Linear's), as one GEMM over the weights
+// concatenated by rows; returns the products in order, as views of that GEMM's output. For
+// projections that share an input (q/k/v, wi_0/wi_1): the parameters stay separate, so names,
+// checkpoints and optimizer state do not change, and the gradients reach each one.
+std::vector<torch::Tensor> linear_concatenated(const torch::Tensor& x, const std::vector<torch::Tensor>& weights);
 
 // Whether `activation` is one of the gated variants (three matrices).
 bool is_gated(Activation activation);

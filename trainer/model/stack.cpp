@@ -57,7 +57,9 @@ torch::Tensor StackImpl::forward(const torch::Tensor& embeds, const torch::Tenso
   const torch::Tensor position = blocks_.front()->self_attention()->compute_bias(length, length);
   ScoreBias self_bias;
   if (path == AttentionPath::Fused) {
-    self_bias.added = (position.detach() + additive).to(dtype);
+    // Cast first: the mask holds only 0 and the dtype's lowest value, so this is the rounding of
+    // position + mask without an fp32 [B, heads, L, L] temporary.
+    self_bias.added = position.detach().to(dtype) + additive;
     self_bias.position = position;
   } else {
     self_bias.added = position + additive;
