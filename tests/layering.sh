@@ -11,30 +11,32 @@ declare -A may_include=(
   [data]="core"
   [checkpoints]="core"
   [trainer/metrics]="core"
-  [trainer/model]="core data"
-  [trainer/optim]="core"
+  [trainer/kernels]=""
+  [trainer/model]="core data trainer/kernels"
+  [trainer/optim]="core trainer/kernels"
   [trainer/parallel]="core"
   [trainer/weights]="core data checkpoints trainer/metrics trainer/model"
   [trainer/probe]="core data checkpoints trainer/metrics trainer/model trainer/weights"
   [trainer/generation]="core data checkpoints trainer/model trainer/weights"
-  [trainer]="core data checkpoints trainer/metrics trainer/model trainer/optim trainer/parallel trainer/weights trainer/probe"
+  [trainer]="core data checkpoints trainer/metrics trainer/kernels trainer/model trainer/optim trainer/parallel trainer/weights trainer/probe"
 )
 # folder -> its library and the ankh libraries it may link
 declare -A library=(
   [core]=ankh_core [data]=ankh_data [checkpoints]=ankh_checkpoints [trainer/metrics]=ankh_metrics
-  [trainer/model]=ankh_model [trainer/optim]=ankh_optim [trainer/parallel]=ankh_parallel
+  [trainer/kernels]=ankh_kernels [trainer/model]=ankh_model [trainer/optim]=ankh_optim [trainer/parallel]=ankh_parallel
   [trainer/weights]=ankh_weights [trainer/probe]=ankh_probe [trainer/generation]=ankh_generation [trainer]=ankh_trainer
 )
 declare -A lib_of_folder=(
   [core]=ankh_core [data]=ankh_data [checkpoints]=ankh_checkpoints [trainer/metrics]=ankh_metrics
-  [trainer/model]=ankh_model [trainer/optim]=ankh_optim [trainer/parallel]=ankh_parallel [trainer/weights]=ankh_weights
+  [trainer/kernels]=ankh_kernels [trainer/model]=ankh_model [trainer/optim]=ankh_optim [trainer/parallel]=ankh_parallel
+  [trainer/weights]=ankh_weights
   [trainer/probe]=ankh_probe [trainer/generation]=ankh_generation
 )
 
 status=0
 for folder in "${!may_include[@]}"; do
   if [[ $folder == trainer ]]; then files=(trainer/*.cpp trainer/*.h)
-  else mapfile -t files < <(find "$folder" -name '*.cpp' -o -name '*.h')
+  else mapfile -t files < <(find "$folder" -name '*.cpp' -o -name '*.h' -o -name '*.cu')
   fi
   allowed=" $folder ${may_include[$folder]} ankh "
   while IFS=: read -r file line include; do

@@ -88,7 +88,8 @@ torch.cuda.get_device_name() if torch.cuda.is_available() else "none")' || echo 
 phase_build() {
   cd "$root"
   local targets=(ankh ankh_compare_runs mpi_dist_collectives_test gpu_cuda_available_test gpu_model_cuda_test
-                 gpu_dist_nccl_test gpu_model_hf_parity_test gpu_export_hf_logits_test)
+                 gpu_dist_nccl_test gpu_model_hf_parity_test gpu_export_hf_logits_test gpu_gated_activation_cuda_test
+                 gpu_optim_cuda_test)
   if ((dry)); then
     # The CUDA build's configure step against this machine's LibTorch and the bundle; the binaries
     # the later phases use are the CPU build's.
@@ -208,20 +209,22 @@ phase_two_ranks() {
 
 # Forward + backward alone (no optimizer, no data): the speed changes against the path earlier H200
 # runs measured, in one process per model (`bench model --variant`: each row beside the first).
-# plain: HF's fp32 scores, separate projections, composed RMSNorm; then the fused attention core
-# (attention_core.h), plus fused projections, plus LibTorch's fused RMSNorm (= what auto trains
-# with). Then the same step with gradient clipping and Adafactor (--optimizer): what the
-# optimizer costs.
+# plain: HF's fp32 scores, separate projections, composed RMSNorm, LibTorch's gelu and mul; then
+# the fused attention core (attention_core.h), plus fused projections, plus LibTorch's fused
+# RMSNorm, plus ankh's gated-activation kernel (= what auto trains with). Then the same step with
+# gradient clipping and Adafactor (--optimizer): what the optimizer costs, as the stacked LibTorch
+# step and as ankh's fused kernels.
 phase_bench_model() {
   env_setup
   local length=() batches=16,32 status=0
   ((dry)) && length=(--length 128) batches=2,4
-  local off="model.fuse_projections=false model.fused_norm=false"
+  local off="model.fuse_projections=false model.fused_norm=false model.fused_activation=false"
   local plain="plain: model.attention=plain $off"
-  local fused="fused: model.attention=fused model.fuse_projections=true model.fused_norm=true"
+  local fused="fused: model.attention=fused model.fuse_projections=true model.fused_norm=true model.fused_activation=true"
   local variants=(--variant "$plain"
                   --variant "fused-attention: model.attention=fused $off"
-                  --variant "fused-attention+projections: model.attention=fused model.fused_norm=false"
+                  --variant "fused-attention+projections: model.attention=fused model.fused_norm=false model.fused_activation=false"
+                  --variant "fused-attention+projections+norm: model.attention=fused model.fused_activation=false"
                   --variant "$fused")
   local table=$results/bench-model.md  # summarize.py puts its rows in summary.json
   : >"$table"
@@ -231,7 +234,8 @@ phase_bench_model() {
   "$ankh" bench model --device "$device" --config "$large_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
     "${length[@]}" --variant "$plain" --variant "$fused" 2>&1 | tee -a "$table" || status=1
   "$ankh" bench model --device "$device" --config "$base_config" --batch "${batches%%,*}" --steps 5 --warmup 2 \
-    "${length[@]}" --optimizer 2>&1 | tee -a "$table" || status=1
+    "${length[@]}" --optimizer --variant "adafactor-stacked: optim.adafactor_fused=false" \
+    --variant "adafactor-fused: optim.adafactor_fused=true" 2>&1 | tee -a "$table" || status=1
   return $status
 }
 

@@ -14,8 +14,8 @@ for phase in gpu_tests train_base export bench_model; do
 done
 grep -qP "^build\tnot run \(--only\)" "$work/out/phases.tsv" || { echo "FAIL: --only did not skip build"; exit 1; }
 # Every variant row of ankh-base's A/B at both batch sizes, and ankh-large's two.
-(( $(grep -cE '^\| configs/ankh-tiny.yaml \| (plain|fused-attention|fused-attention\+projections|fused) \|.* [0-9.]+x \|' \
-     "$work/out/check.log") == 10 )) || { echo "FAIL: bench_model did not print its 10 variant rows"; exit 1; }
+(( $(grep -cE '^\| configs/ankh-tiny.yaml \| (plain|fused-attention|fused-attention\+projections|fused-attention\+projections\+norm|fused) \|.* [0-9.]+x \|' \
+     "$work/out/check.log") == 12 )) || { echo "FAIL: bench_model did not print its 12 variant rows"; exit 1; }
 python3 - "$work/out/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -23,10 +23,13 @@ base = s["ankh-base"]
 assert s["peak_tflops"] == 989 and base and base["tokens_per_s"] > 0 and 0 < base["mfu"] <= 1, s
 assert s["phases"]["export"] == "passed", s["phases"]
 rows = s["bench_model"]
-assert len(rows) == 11 and all(r["tokens_per_s"] > 0 and (r["mfu"] is None or 0 < r["mfu"] <= 1) for r in rows), rows
-full = rows[-1]["with_optimizer"]  # the --optimizer row: the whole step without data
-assert full["tokens_per_s"] > 0 and full["optimizer_ms_per_step"] is not None, rows[-1]
-assert [r["variant"] for r in rows[:4]] == ["plain", "fused-attention", "fused-attention+projections", "fused"], rows
+assert len(rows) == 14 and all(r["tokens_per_s"] > 0 and (r["mfu"] is None or 0 < r["mfu"] <= 1) for r in rows), rows
+for row in rows[-2:]:  # the --optimizer rows (stacked and fused Adafactor): the whole step without data
+    full = row["with_optimizer"]
+    assert full["tokens_per_s"] > 0 and full["optimizer_ms_per_step"] is not None, row
+assert [r["variant"] for r in rows[-2:]] == ["adafactor-stacked", "adafactor-fused"], rows
+assert [r["variant"] for r in rows[:5]] == ["plain", "fused-attention", "fused-attention+projections",
+                                          "fused-attention+projections+norm", "fused"], rows
 assert rows[0]["vs_first_variant"] == 1.0, rows
 print("summary.json:", base["tokens_per_s"], "tokens/s,", base["records"], "records")
 PY

@@ -1,5 +1,6 @@
 // The model on a GPU: bf16 autocast against fp32, the fused attention core and
-// scaled_dot_product_attention against the plain path, activation checkpointing under autocast,
+// scaled_dot_product_attention against the plain path, the gated-activation kernel against
+// LibTorch's ops, activation checkpointing under autocast,
 // device-independent initialisation, and the activation memory estimate against the caching
 // allocator's count (and the fused path's saving). Skips without CUDA.
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include "data/batch.h"
 #include "data/vocab.h"
 #include "trainer/model/attention.h"
+#include "trainer/model/gated_activation.h"
 #include "trainer/model/layers.h"
 #include "trainer/model/loss.h"
 #include "trainer/model/model_stats.h"
@@ -119,6 +121,23 @@ TEST(ModelCuda, FusedAndSdpaMatchThePlainPath) {
         EXPECT_LT(relative_difference(other.grads.at(name), grad), autocast ? 0.05 : 1e-4)
             << name << " " << kernel << " autocast=" << autocast;
     }
+  }
+}
+
+// The whole model with ankh's gated-activation kernel against LibTorch's gelu and mul: in fp32 the
+// same function up to the gate's fp32 rounding; under bf16 one rounding fewer.
+TEST(ModelCuda, FusedActivationMatchesLibTorchsOps) {
+  REQUIRE_CUDA();
+  if (!fused_gated_activation_built()) GTEST_SKIP() << "built without the kernel";
+  const data::Batch b = batch(4, 128, 40);
+  ModelConfig with = config("fused"), without = config("fused");
+  without.fused_activation = false;
+  for (bool autocast : {false, true}) {
+    const StepResult kernel = train_step(with, autocast, b), libtorch = train_step(without, autocast, b);
+    EXPECT_NEAR(kernel.loss, libtorch.loss, (autocast ? 1e-2 : 1e-6) * libtorch.loss);
+    for (const auto& [name, grad] : libtorch.grads)
+      EXPECT_LT(relative_difference(kernel.grads.at(name), grad), autocast ? 0.05 : 1e-5)
+          << name << " autocast=" << autocast;
   }
 }
 

@@ -14,15 +14,24 @@ torch_dir=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))
 abi=$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
 python3 -c 'import torch; print("torch", torch.__version__, "CUDA", torch.version.cuda, torch.cuda.get_device_name())'
 
-flags="-std=c++17 -O2 -Wall -Wextra -Wpedantic -Wshadow=local -Wno-unused-parameter -Werror -I.
-       -isystem $torch_dir/include -isystem $torch_dir/include/torch/csrc/api/include -D_GLIBCXX_USE_CXX11_ABI=$abi"
+cuda=${CUDA_HOME:-/usr/local/cuda}
+# What CMake would generate for a CUDA LibTorch with ankh's kernels (cmake/build_config.h.in).
+mkdir -p "$work/generated/ankh"
+printf '%s\n' '#pragma once' '#define ANKH_VERSION "optim-device-check"' '#define ANKH_WITH_NCCL 0' \
+  '#define ANKH_TORCH_CUDA 1' '#define ANKH_HAVE_CUDA_KERNELS 1' > "$work/generated/ankh/build_config.h"
+flags="-std=c++17 -O2 -Wall -Wextra -Wpedantic -Wshadow=local -Wno-unused-parameter -Werror -I. -I$work/generated
+       -isystem $torch_dir/include -isystem $torch_dir/include/torch/csrc/api/include -isystem $cuda/include
+       -D_GLIBCXX_USE_CXX11_ABI=$abi"
 pids=()
-for src in trainer/optim/{optimizer,state_util,adamw,adafactor,schedule,clip}.cpp core/error.cpp tests/gpu/optim_device_driver.cpp; do
+for src in trainer/optim/{optimizer,state_util,adamw,adafactor,adafactor_fused,schedule,clip}.cpp core/error.cpp \
+           tests/gpu/optim_device_driver.cpp; do
   g++ $flags -c "$src" -o "$work/obj/$(basename "$src" .cpp).o" & pids+=($!)
 done
+"$cuda/bin/nvcc" -std=c++17 -O3 -I. -gencode arch=compute_90a,code=sm_90a -gencode arch=compute_80,code=compute_80 \
+  -c trainer/kernels/adafactor.cu -o "$work/obj/adafactor_kernels.o" & pids+=($!)
 for pid in "${pids[@]}"; do wait "$pid"; done
-g++ "$work"/obj/*.o -o "$work/optim_device_driver" -L"$torch_dir/lib" -Wl,--no-as-needed \
-  -ltorch -ltorch_cuda -ltorch_cpu -lc10_cuda -lc10 -Wl,-rpath,"$torch_dir/lib"
+g++ "$work"/obj/*.o -o "$work/optim_device_driver" -L"$torch_dir/lib" -L"$cuda/lib64" -Wl,--no-as-needed \
+  -ltorch -ltorch_cuda -ltorch_cpu -lc10_cuda -lc10 -lcudart -Wl,-rpath,"$torch_dir/lib"
 
 status=0
 echo "== parity on CUDA"

@@ -58,7 +58,7 @@ FeedForwardLayerImpl::FeedForwardLayerImpl(const ModelConfig& config, bool is_de
     : dropout_{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardOutput)} {
   const DropoutSite inner{config.dropout, dropout_site(is_decoder, layer, DropoutPoint::FeedForwardInner)};
   DenseReluDense =
-      register_module("DenseReluDense", FeedForward(config.d_model, config.d_ff, config.activation, inner, config.fuse_projections));
+      register_module("DenseReluDense", FeedForward(config, inner));
   layer_norm = register_module("layer_norm", RMSNorm(config.d_model, config.layer_norm_eps, config.fused_norm));
 }
 

@@ -3,6 +3,7 @@
 #include <torch/version.h>
 
 #include "core/error.h"
+#include "trainer/model/gated_activation.h"
 
 // at::rms_norm dispatches to a fused CUDA kernel (forward and backward) from LibTorch 2.8, when
 // input and weight share a dtype; before, it is composed of the same ops as below.
@@ -33,17 +34,24 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   return weight * y;
 }
 
+torch::Tensor linear_stacked(const torch::Tensor& x, const std::vector<torch::Tensor>& weights) {
+  return torch::linear(x, at::cat(weights));
+}
+
 std::vector<torch::Tensor> linear_concatenated(const torch::Tensor& x, const std::vector<torch::Tensor>& weights) {
   std::vector<int64_t> rows;
   for (const auto& w : weights) rows.push_back(w.size(0));
-  return torch::linear(x, at::cat(weights)).split_with_sizes(rows, -1);
+  return linear_stacked(x, weights).split_with_sizes(rows, -1);
 }
 
 bool is_gated(Activation activation) { return activation != Activation::Relu; }
 
-FeedForwardImpl::FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout,
-                                 bool fuse_projections)
-    : activation_(activation), dropout_(dropout), fuse_projections_(fuse_projections) {
+FeedForwardImpl::FeedForwardImpl(const ModelConfig& config, DropoutSite dropout)
+    : activation_(config.activation),
+      dropout_(dropout),
+      fuse_projections_(config.fuse_projections),
+      fused_activation_(config.fused_activation) {
+  const int64_t d_model = config.d_model, d_ff = config.d_ff;
   auto linear = [](int64_t in, int64_t out) { return torch::nn::LinearOptions(in, out).bias(false); };
   if (!is_gated(activation_)) {
     wi = register_module("wi", torch::nn::Linear(linear(d_model, d_ff)));
@@ -58,11 +66,10 @@ torch::Tensor FeedForwardImpl::forward(const torch::Tensor& x, const DropoutKeys
   torch::Tensor h;
   if (activation_ == Activation::Relu) {
     h = torch::relu(wi(x));
+  } else if (fuse_projections_) {
+    h = gated_activation(linear_stacked(x, {wi_0->weight, wi_1->weight}), activation_, fused_activation_);
   } else {
-    const std::vector<torch::Tensor> gate_up =
-        fuse_projections_ ? linear_concatenated(x, {wi_0->weight, wi_1->weight}) : std::vector{wi_0(x), wi_1(x)};
-    const torch::Tensor& gate = gate_up[0];
-    h = (activation_ == Activation::GatedGelu ? torch::gelu(gate, "tanh") : torch::silu(gate)) * gate_up[1];
+    h = gated_activation(wi_0(x), wi_1(x), activation_);
   }
   return wo(dropout_.apply(h, keys, is_training()));
 }

@@ -38,12 +38,12 @@ TORCH_MODULE(RMSNorm);
 
 // The feed-forward block. gated-gelu / gated-silu: wo(act(wi_0 x) * wi_1 x) with act = GELU (tanh
 // approximation, HF's gelu_new) or SiLU; relu: wo(relu(wi x)). Dropout before wo, at `dropout`
-// (its rate and site id). fuse_projections: wi_0 x and wi_1 x as one GEMM over the concatenated
-// weights (the parameters stay wi_0 and wi_1).
+// (its rate and site id). config.fuse_projections: wi_0 x and wi_1 x as one GEMM over the
+// concatenated weights (the parameters stay wi_0 and wi_1); with it, config.fused_activation:
+// act(.) * (.) by ankh's CUDA kernel on CUDA tensors (gated_activation.h).
 class FeedForwardImpl : public torch::nn::Module {
  public:
-  FeedForwardImpl(int64_t d_model, int64_t d_ff, Activation activation, DropoutSite dropout = {},
-                  bool fuse_projections = true);
+  FeedForwardImpl(const ModelConfig& config, DropoutSite dropout = {});
   // x [B, L, d_model]; keys: the micro-batch's dropout keys (needed in training when dropout > 0).
   torch::Tensor forward(const torch::Tensor& x, const DropoutKeys& keys = {});
 
@@ -53,6 +53,7 @@ class FeedForwardImpl : public torch::nn::Module {
   Activation activation_;
   DropoutSite dropout_;
   bool fuse_projections_;
+  bool fused_activation_;
 };
 TORCH_MODULE(FeedForward);
 
@@ -61,6 +62,8 @@ TORCH_MODULE(FeedForward);
 // projections that share an input (q/k/v, wi_0/wi_1): the parameters stay separate, so names,
 // checkpoints and optimizer state do not change, and the gradients reach each one.
 std::vector<torch::Tensor> linear_concatenated(const torch::Tensor& x, const std::vector<torch::Tensor>& weights);
+// The same GEMM's output unsplit: [..., sum of out_i].
+torch::Tensor linear_stacked(const torch::Tensor& x, const std::vector<torch::Tensor>& weights);
 
 // Whether `activation` is one of the gated variants (three matrices).
 bool is_gated(Activation activation);

@@ -54,6 +54,9 @@ void ModelConfig::visit(core::FieldVisitor& v) {
   v.field("fused_norm", fused_norm,
           "RMSNorm by LibTorch's fused CUDA kernel (LibTorch >= 2.8, fp32 input and weight: training under autocast); "
           "elsewhere, and when false, the composed ops");
+  v.field("fused_activation", fused_activation,
+          "the gated activation act(wi_0 x) * wi_1 x by ankh's CUDA kernel, one pass forward and one backward (CUDA "
+          "tensors, with fuse_projections, in a build with nvcc and a CUDA LibTorch); elsewhere LibTorch's ops");
   core::choice(v, "precision", precision, precisions(),
            "bf16: autocast on CUDA with fp32 master weights (CPU runs fp32); fp32: everywhere");
   v.field("init_from", init_from, "Hugging Face T5 directory to initialise from (empty: random init)");

@@ -44,6 +44,7 @@ struct ModelConfig {
   AttentionKernel attention = AttentionKernel::Auto;
   bool fuse_projections = true;    // one GEMM for q/k/v (cross: k/v) and for the gated wi_0/wi_1
   bool fused_norm = true;          // RMSNorm by LibTorch's fused CUDA kernel where there is one
+  bool fused_activation = true;    // the gated activation by ankh's CUDA kernel where built (with fuse_projections)
   Precision precision = Precision::Bf16;
   std::string init_from;           // Hugging Face directory to start from ("" = random init)
   bool resize_vocab = false;       // init_from may have fewer embedding rows than vocab_size: new rows = their mean

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "trainer/model/attention.h"
+#include "trainer/model/gated_activation.h"
 #include "trainer/model/layers.h"
 
 namespace ankh::model {
@@ -116,7 +117,10 @@ MemoryEstimate estimate_memory(const ModelConfig& c, int64_t encoder_len, int64_
   const bool fused = attention_path(c.attention, c.dropout > 0) == AttentionPath::Fused;
   const double probs = fused ? b : 4 + (b < 4 ? b : 0);
   const double norm = 8 * m.d + b * m.d;     // input and normalised (fp32) + the matmul's operand
-  const double ff = norm + (m.gated_matrices == 3 ? 4 : 1) * b * m.f;
+  // The gated feed-forward keeps wi_0 x, wi_1 x, act(wi_0 x) and the product (wo's input); ankh's
+  // fused activation kernel keeps the projection and the product only (gated_activation.h).
+  const bool fused_activation = c.fuse_projections && c.fused_activation && fused_gated_activation_built();
+  const double ff = norm + (m.gated_matrices == 3 ? (fused_activation ? 3 : 4) : 1) * b * m.f;
   const double le = static_cast<double>(encoder_len), ld = static_cast<double>(decoder_len);
   // Per token of its own stack (attention terms scale with the key length).
   const double enc_layer = norm + 4 * b * m.a + probs * m.h * le + ff;

@@ -46,6 +46,7 @@ Adafactor::Adafactor(const OptimConfig& config, NamedParams params, int64_t max_
       weight_decay_(config.weight_decay),
       relative_step_(config.adafactor_relative_step),
       scale_parameter_(config.adafactor_scale_parameter),
+      fused_(config.adafactor_fused),
       grouped_(max_group_elements > 0) {
   detail::check_params(kind(), params);
   torch::NoGradGuard no_grad;
@@ -112,7 +113,17 @@ void Adafactor::step(double lr) {
   }
 }
 
+bool Adafactor::takes_fused_step(const Group& g) const {
+  return fused_ && g.factored && !g.exp_avg.defined() && !(weight_decay_ != 0 && g.any_decay) &&
+         fused_adafactor_applies(g.params);
+}
+
 void Adafactor::step_group(Group& g, double rho, double beta2t) {
+  if (takes_fused_step(g)) {
+    fused_factored_step(g.params, g.row, g.col, g.pointers,
+                        {beta2t, eps1_, clip_threshold_, rho, eps2_, scale_parameter_});
+    return;
+  }
   const auto dtype = g.decay.scalar_type();
   std::vector<torch::Tensor> grads;
   grads.reserve(g.params.size());

@@ -13,6 +13,7 @@
 // where the reference rounds twice).
 #pragma once
 
+#include "trainer/optim/adafactor_fused.h"
 #include "trainer/optim/optimizer.h"
 
 namespace ankh::optim {
@@ -46,19 +47,22 @@ class Adafactor final : public Optimizer {
     torch::Tensor decay;     // [k]: 1 for members that get weight decay, else 0
     bool factored = false;
     bool any_decay = false;  // some member gets weight decay
+    DevicePointers pointers;  // for the fused step (adafactor_fused.h)
   };
   struct Member {
     std::string name;
     size_t group, index;
   };
   void step_group(Group& g, double rho, double beta2t);
+  // Whether the group's step goes to fused_factored_step (optim.adafactor_fused).
+  bool takes_fused_step(const Group& g) const;
   // A member alone (when some members of its group have no gradient), on views of the stacked state.
   void step_member(Group& g, size_t i, double rho, double beta2t);
 
   std::vector<Group> groups_;
   std::vector<Member> members_;  // in the order the parameters were given
   double beta1_, decay_, clip_threshold_, eps1_, eps2_, weight_decay_;
-  bool relative_step_, scale_parameter_;
+  bool relative_step_, scale_parameter_, fused_;
   bool grouped_;
   int64_t step_ = 0;
 };

@@ -42,6 +42,9 @@ void OptimConfig::visit(core::FieldVisitor& v) {
           "multiply the step by max(eps2, RMS(parameter))");
   v.field("adafactor_eps1", adafactor_eps1, Bounds::above(0), "Adafactor regulariser of the squared gradient");
   v.field("adafactor_eps2", adafactor_eps2, Bounds::above(0), "Adafactor floor of the parameter scale");
+  v.field("adafactor_fused", adafactor_fused,
+          "Adafactor's factored step by ankh's CUDA kernels, three passes over the gradients (fp32 CUDA matrices "
+          "without momentum or weight decay, in a build with nvcc and a CUDA LibTorch); else the stacked LibTorch ops");
 }
 
 void OptimConfig::validate(core::IssueList& issues) const {

@@ -39,6 +39,7 @@ struct OptimConfig {
   bool adafactor_scale_parameter = false;
   double adafactor_eps1 = 1e-30;
   double adafactor_eps2 = 1e-3;
+  bool adafactor_fused = true;           // the factored step by ankh's CUDA kernels where they apply
 
   void visit(core::FieldVisitor& v);
   void validate(core::IssueList& issues) const;
